@@ -1,0 +1,329 @@
+//! Tokens for the user-pools, OIDC and Lambda modes: the provider trait and a shared cache that
+//! refreshes once under concurrency.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use base64::Engine;
+use tokio::sync::Mutex;
+
+use super::AuthMode;
+use crate::error::{BoxError, Error, Result};
+use crate::secret::Secret;
+
+/// A boxed, sendable future, as returned by [`TokenProvider::token`].
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Which user-pool token to send. AppSync accepts both; Amplify sends the access token.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TokenKind {
+    /// The access token (the default for user pools, as in Amplify).
+    #[default]
+    Access,
+    /// The ID token (carries the user's attributes; needed by some resolvers).
+    Id,
+}
+
+/// What the client asks a [`TokenProvider`] for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TokenRequest {
+    /// The mode the token is for.
+    pub mode: AuthMode,
+    /// For user pools: the access or the ID token. Other modes ask for [`TokenKind::Access`].
+    pub kind: TokenKind,
+    /// The server refused the last token (HTTP 401) or it expired: do not return a cached one.
+    pub force_refresh: bool,
+}
+
+/// A token and, if known, when it expires.
+#[derive(Clone)]
+pub struct Token {
+    value: Secret,
+    expires_at: Option<SystemTime>,
+}
+
+impl Token {
+    /// A token; its expiry is read from the JWT `exp` claim when it is a JWT.
+    pub fn new(value: impl Into<Secret>) -> Self {
+        Token {
+            value: value.into(),
+            expires_at: None,
+        }
+    }
+
+    /// Sets the expiry explicitly (it wins over the JWT `exp`).
+    pub fn with_expiry(mut self, expires_at: SystemTime) -> Self {
+        self.expires_at = Some(expires_at);
+        self
+    }
+
+    /// The token.
+    pub fn value(&self) -> &Secret {
+        &self.value
+    }
+
+    /// When it expires: the explicit expiry, else the JWT `exp` claim, else unknown.
+    pub fn expires_at(&self) -> Option<SystemTime> {
+        self.expires_at.or_else(|| jwt_expiry(self.value.expose()))
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Token")
+            .field("value", &self.value)
+            .field("expires_at", &self.expires_at())
+            .finish()
+    }
+}
+
+/// Reads `exp` (seconds since the epoch) from a JWT's payload without verifying it; the server
+/// verifies, the client only needs to know when to refresh.
+pub(crate) fn jwt_expiry(token: &str) -> Option<SystemTime> {
+    let token = token.strip_prefix("Bearer ").unwrap_or(token);
+    let mut parts = token.split('.');
+    let (_header, payload, _sig) = (parts.next()?, parts.next()?, parts.next()?);
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let exp = claims.get("exp")?.as_f64()?;
+    (exp.is_finite() && exp >= 0.0).then(|| SystemTime::UNIX_EPOCH + Duration::from_secs_f64(exp))
+}
+
+/// Gives tokens for a mode. Registered per mode with
+/// [`ClientBuilder::token_provider`](crate::ClientBuilder::token_provider); the client caches
+/// the token until shortly before it expires and calls the provider once however many calls
+/// wait for it.
+///
+/// Closures work through [`token_fn`]; a fixed token through [`StaticToken`].
+pub trait TokenProvider: Send + Sync + 'static {
+    /// Returns a token for the request.
+    fn token<'a>(&'a self, request: &'a TokenRequest) -> BoxFuture<'a, Result<Token, BoxError>>;
+}
+
+/// A provider from an async closure: `token_fn(|req| async move { Ok(Token::new(fetch().await?)) })`.
+pub fn token_fn<F, Fut>(f: F) -> TokenFn<F>
+where
+    F: Fn(TokenRequest) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Token, BoxError>> + Send + 'static,
+{
+    TokenFn(f)
+}
+
+/// A [`TokenProvider`] made by [`token_fn`].
+pub struct TokenFn<F>(F);
+
+impl<F> fmt::Debug for TokenFn<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TokenFn")
+    }
+}
+
+impl<F, Fut> TokenProvider for TokenFn<F>
+where
+    F: Fn(TokenRequest) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Token, BoxError>> + Send + 'static,
+{
+    fn token<'a>(&'a self, request: &'a TokenRequest) -> BoxFuture<'a, Result<Token, BoxError>> {
+        Box::pin((self.0)(request.clone()))
+    }
+}
+
+/// A provider that always gives the same token.
+#[derive(Clone, Debug)]
+pub struct StaticToken(Token);
+
+impl StaticToken {
+    /// A fixed token.
+    pub fn new(token: impl Into<Secret>) -> Self {
+        StaticToken(Token::new(token))
+    }
+}
+
+impl TokenProvider for StaticToken {
+    fn token<'a>(&'a self, _request: &'a TokenRequest) -> BoxFuture<'a, Result<Token, BoxError>> {
+        let t = self.0.clone();
+        Box::pin(async move { Ok(t) })
+    }
+}
+
+/// How long before expiry a cached value is replaced (at most half its lifetime).
+pub(crate) const REFRESH_MARGIN: Duration = Duration::from_secs(60);
+
+struct Cached {
+    token: Token,
+    refresh_at: Option<SystemTime>,
+    generation: u64,
+}
+
+#[derive(Default)]
+struct Slot {
+    cached: Option<Cached>,
+    force_refresh: bool,
+    generation: u64,
+}
+
+/// The cache in front of one mode's provider: one slot per [`TokenKind`].
+pub(crate) struct TokenCache {
+    mode: AuthMode,
+    provider: Arc<dyn TokenProvider>,
+    slots: [Mutex<Slot>; 2],
+}
+
+/// A token handed out by the cache, with the generation to invalidate it by.
+pub(crate) struct Lease {
+    pub value: Secret,
+    pub kind: TokenKind,
+    pub generation: u64,
+}
+
+impl TokenCache {
+    pub(crate) fn new(mode: AuthMode, provider: Arc<dyn TokenProvider>) -> Self {
+        TokenCache {
+            mode,
+            provider,
+            slots: [Mutex::default(), Mutex::default()],
+        }
+    }
+
+    fn slot(&self, kind: TokenKind) -> &Mutex<Slot> {
+        match kind {
+            TokenKind::Access => &self.slots[0],
+            TokenKind::Id => &self.slots[1],
+        }
+    }
+
+    /// A valid token: the cached one, or a fresh one from the provider. The slot's lock is held
+    /// while the provider runs, so concurrent callers wait for that one call.
+    pub(crate) async fn get(&self, kind: TokenKind) -> Result<Lease> {
+        let mut slot = self.slot(kind).lock().await;
+        let now = SystemTime::now();
+        if let Some(c) = &slot.cached {
+            if !slot.force_refresh && c.refresh_at.is_none_or(|t| now < t) {
+                return Ok(Lease {
+                    value: c.token.value().clone(),
+                    kind,
+                    generation: c.generation,
+                });
+            }
+        }
+        let request = TokenRequest {
+            mode: self.mode,
+            kind,
+            force_refresh: slot.force_refresh || slot.cached.is_some(),
+        };
+        let token = self.provider.token(&request).await.map_err(|e| {
+            Error::auth(format!("the {} token provider failed", self.mode)).with_source(e)
+        })?;
+        if token.value().expose().is_empty() {
+            return Err(Error::auth(format!(
+                "the {} token provider returned an empty token",
+                self.mode
+            )));
+        }
+        let refresh_at = token.expires_at().map(|exp| {
+            let life = exp.duration_since(now).unwrap_or_default();
+            exp - REFRESH_MARGIN.min(life / 2)
+        });
+        slot.generation += 1;
+        let generation = slot.generation;
+        let value = token.value().clone();
+        slot.cached = Some(Cached {
+            token,
+            refresh_at,
+            generation,
+        });
+        slot.force_refresh = false;
+        tracing::debug!(mode = %self.mode, ?kind, "fetched a new token");
+        Ok(Lease {
+            value,
+            kind,
+            generation,
+        })
+    }
+
+    /// Drops the cached token if it is still the one of `generation` (a newer one stays).
+    pub(crate) async fn invalidate(&self, kind: TokenKind, generation: u64) {
+        let mut slot = self.slot(kind).lock().await;
+        if slot
+            .cached
+            .as_ref()
+            .is_some_and(|c| c.generation == generation)
+        {
+            slot.cached = None;
+            slot.force_refresh = true;
+        }
+    }
+}
+
+impl fmt::Debug for TokenCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenCache")
+            .field("mode", &self.mode)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn jwt(exp: u64) -> String {
+        let b = |v: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
+        format!(
+            "{}.{}.sig",
+            b(r#"{"alg":"none"}"#),
+            b(&format!(r#"{{"exp":{exp}}}"#))
+        )
+    }
+
+    #[test]
+    fn reads_jwt_expiry() {
+        let t = Token::new(jwt(2_000_000_000));
+        assert_eq!(
+            t.expires_at(),
+            Some(SystemTime::UNIX_EPOCH + Duration::from_secs(2_000_000_000))
+        );
+        assert_eq!(Token::new("opaque").expires_at(), None);
+        assert_eq!(jwt_expiry("a.!!!.c"), None);
+    }
+
+    #[tokio::test]
+    async fn expired_tokens_are_refetched_and_invalidation_is_by_generation() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let c = calls.clone();
+        let provider = token_fn(move |req: TokenRequest| {
+            let n = c.fetch_add(1, Ordering::SeqCst);
+            async move {
+                // The first token is already expired; later ones are good for an hour.
+                let exp = if n == 0 { 1 } else { 4_000_000_000 };
+                assert_eq!(req.force_refresh, n > 0);
+                Ok(Token::new(jwt(exp)))
+            }
+        });
+        let cache = TokenCache::new(AuthMode::Oidc, Arc::new(provider));
+        let a = cache.get(TokenKind::Access).await.unwrap();
+        let b = cache.get(TokenKind::Access).await.unwrap();
+        assert_ne!(a.generation, b.generation);
+        let c2 = cache.get(TokenKind::Access).await.unwrap();
+        assert_eq!(b.generation, c2.generation);
+        cache.invalidate(TokenKind::Access, a.generation).await; // stale: ignored
+        assert_eq!(
+            cache.get(TokenKind::Access).await.unwrap().generation,
+            b.generation
+        );
+        cache.invalidate(TokenKind::Access, b.generation).await;
+        assert_ne!(
+            cache.get(TokenKind::Access).await.unwrap().generation,
+            b.generation
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+    }
+}

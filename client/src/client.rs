@@ -1,0 +1,341 @@
+//! `Client` (cheap to clone, an `Arc` inside) and `ClientBuilder`.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use http::HeaderMap;
+use serde::de::DeserializeOwned;
+
+use crate::auth::iam::{ClockSkew, CredentialsCache};
+use crate::auth::token::TokenCache;
+use crate::auth::{AuthMode, TokenKind, TokenProvider};
+use crate::config::{is_loopback, Config};
+use crate::error::Result;
+use crate::graphql::{GraphQLCall, GraphQLRequest, Operation};
+use crate::rest::RestApi;
+use crate::transport::{parse_headers, HeaderProvider, Interceptor, RetryPolicy};
+
+/// The client: holds the configuration, the HTTP connection pool, the credentials and token
+/// caches. Clone it freely; clones share everything.
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<ClientInner>,
+}
+
+pub(crate) struct ClientInner {
+    pub(crate) config: Config,
+    pub(crate) http: reqwest::Client,
+    pub(crate) credentials: Option<CredentialsCache>,
+    pub(crate) tokens: HashMap<AuthMode, TokenCache>,
+    pub(crate) default_headers: HeaderMap,
+    pub(crate) header_providers: Vec<Arc<dyn HeaderProvider>>,
+    pub(crate) interceptors: Vec<Arc<dyn Interceptor>>,
+    pub(crate) timeout: Duration,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) user_pool_token: TokenKind,
+    pub(crate) skew: ClockSkew,
+}
+
+impl Client {
+    /// Starts a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// An untyped GraphQL call; the response data is a `serde_json::Value`.
+    pub fn graphql(&self, request: GraphQLRequest) -> GraphQLCall<serde_json::Value> {
+        GraphQLCall::untyped(self.clone(), request)
+    }
+
+    /// A typed call of any `graphql_client::GraphQLQuery` (query or mutation; the kind is read
+    /// from its document).
+    pub fn query<Q: graphql_client::GraphQLQuery>(
+        &self,
+        variables: Q::Variables,
+    ) -> GraphQLCall<Q::ResponseData>
+    where
+        Q::ResponseData: DeserializeOwned,
+    {
+        GraphQLCall::typed::<Q>(self.clone(), variables, None)
+    }
+
+    /// A typed call of a generated [`Operation`]: its kind is known, and a mode its schema does
+    /// not allow is refused before sending (opt out with
+    /// [`GraphQLCall::skip_auth_mode_check`]).
+    pub fn operation<Q: Operation>(&self, variables: Q::Variables) -> GraphQLCall<Q::ResponseData>
+    where
+        Q::ResponseData: DeserializeOwned,
+    {
+        GraphQLCall::typed::<Q>(
+            self.clone(),
+            variables,
+            Some((Q::KIND, Q::ALLOWED_AUTH_MODES)),
+        )
+    }
+
+    /// The REST API of that name (`apiName`).
+    pub fn rest(&self, api_name: impl Into<String>) -> RestApi {
+        RestApi::new(self.clone(), Some(api_name.into()))
+    }
+
+    /// The REST API chosen by the selection rules (the only one, the default, or by the mode
+    /// given on each call).
+    pub fn rest_default(&self) -> RestApi {
+        RestApi::new(self.clone(), None)
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut modes: Vec<AuthMode> = self.inner.tokens.keys().copied().collect();
+        modes.sort();
+        f.debug_struct("Client")
+            .field("config", &self.inner.config)
+            .field("credentials_provider", &self.inner.credentials.is_some())
+            .field("token_providers", &modes)
+            .field(
+                "default_headers",
+                &self.inner.default_headers.keys().collect::<Vec<_>>(),
+            )
+            .field("interceptors", &self.inner.interceptors.len())
+            .field("timeout", &self.inner.timeout)
+            .field("retry", &self.inner.retry)
+            .finish()
+    }
+}
+
+/// Builds a [`Client`]. Setters never fail; [`ClientBuilder::build`] reports every problem.
+pub struct ClientBuilder {
+    config: Option<Config>,
+    credentials: Option<SharedCredentialsProvider>,
+    tokens: Vec<(AuthMode, Arc<dyn TokenProvider>)>,
+    headers: Vec<(String, String)>,
+    header_providers: Vec<Arc<dyn HeaderProvider>>,
+    interceptors: Vec<Arc<dyn Interceptor>>,
+    timeout: Duration,
+    connect_timeout: Duration,
+    retry: RetryPolicy,
+    user_pool_token: TokenKind,
+    allow_insecure_http: bool,
+    http: Option<reqwest::Client>,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        ClientBuilder {
+            config: None,
+            credentials: None,
+            tokens: Vec::new(),
+            headers: Vec::new(),
+            header_providers: Vec::new(),
+            interceptors: Vec::new(),
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            retry: RetryPolicy::default(),
+            user_pool_token: TokenKind::Access,
+            allow_insecure_http: false,
+            http: None,
+        }
+    }
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("config", &self.config)
+            .field("credentials_provider", &self.credentials.is_some())
+            .field(
+                "token_providers",
+                &self.tokens.iter().map(|(m, _)| *m).collect::<Vec<_>>(),
+            )
+            .field(
+                "headers",
+                &self.headers.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            )
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    /// The endpoints to call (required).
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = Some(config);
+        self
+    }
+
+    /// AWS credentials for `AWS_IAM`: any provider, e.g. `aws_config::load_defaults(..)`'s
+    /// chain, or `aws_credential_types::Credentials` itself.
+    pub fn credentials_provider(mut self, provider: impl ProvideCredentials + 'static) -> Self {
+        self.credentials = Some(SharedCredentialsProvider::new(provider));
+        self
+    }
+
+    /// The token provider for a mode (`AMAZON_COGNITO_USER_POOLS`, `OPENID_CONNECT`,
+    /// `AWS_LAMBDA`). Registering another mode is an error at build.
+    pub fn token_provider(mut self, mode: AuthMode, provider: impl TokenProvider) -> Self {
+        self.tokens.push((mode, Arc::new(provider)));
+        self
+    }
+
+    /// For user pools: send the ID token instead of the access token (the default).
+    pub fn user_pool_token(mut self, kind: TokenKind) -> Self {
+        self.user_pool_token = kind;
+        self
+    }
+
+    /// A header sent with every request (and signed with IAM).
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Headers computed for every request, asynchronously (see [`crate::headers_fn`]).
+    pub fn header_provider(mut self, provider: impl HeaderProvider) -> Self {
+        self.header_providers.push(Arc::new(provider));
+        self
+    }
+
+    /// An interceptor that sees each request before it is signed and sent.
+    pub fn interceptor(mut self, interceptor: impl Interceptor) -> Self {
+        self.interceptors.push(Arc::new(interceptor));
+        self
+    }
+
+    /// The timeout of each HTTP attempt (default 30 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The TCP/TLS connect timeout (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The retry policy (default: two retries with jittered backoff, for safe calls only).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Allows `http://` endpoints on hosts other than loopback (plain HTTP to loopback is
+    /// always allowed).
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// Uses this `reqwest::Client` (its own timeouts and TLS settings apply).
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// Checks everything and builds the client.
+    pub fn build(self) -> Result<Client> {
+        let mut problems = Vec::new();
+        let config = self.config;
+        if config.is_none() {
+            problems.push("no configuration: call ClientBuilder::config(..)".to_owned());
+        }
+        if let Some(c) = &config {
+            if !self.allow_insecure_http {
+                for e in c.endpoints() {
+                    if e.url().scheme() == "http" && !is_loopback(e.url()) {
+                        problems.push(format!(
+                            "{}: {} is plain http to a non-loopback host; use https, or allow it \
+                             with ClientBuilder::allow_insecure_http(true)",
+                            e.key_path(),
+                            e.url()
+                        ));
+                    }
+                }
+            }
+        }
+        let mut tokens = HashMap::new();
+        for (mode, provider) in self.tokens {
+            if !mode.uses_token() {
+                problems.push(format!(
+                    "token_provider: {mode} does not use tokens; token providers are for \
+                     AMAZON_COGNITO_USER_POOLS, OPENID_CONNECT and AWS_LAMBDA"
+                ));
+            } else if tokens
+                .insert(mode, TokenCache::new(mode, provider))
+                .is_some()
+            {
+                problems.push(format!("token_provider: two providers for {mode}"));
+            }
+        }
+        let default_headers = match parse_headers(&self.headers) {
+            Ok(h) => h,
+            Err(e) => {
+                problems.push(format!("header: {e}"));
+                HeaderMap::new()
+            }
+        };
+        if self.timeout.is_zero() {
+            problems.push("timeout: must be more than zero".to_owned());
+        }
+        let http = match self.http {
+            Some(h) => Some(h),
+            None => match reqwest::Client::builder()
+                .connect_timeout(self.connect_timeout)
+                .user_agent(concat!("appsync-rs/", env!("CARGO_PKG_VERSION")))
+                .build()
+            {
+                Ok(h) => Some(h),
+                Err(e) => {
+                    problems.push(format!("the HTTP client could not be built: {e}"));
+                    None
+                }
+            },
+        };
+        match (config, http) {
+            (Some(config), Some(http)) if problems.is_empty() => Ok(Client {
+                inner: Arc::new(ClientInner {
+                    config,
+                    http,
+                    credentials: self.credentials.map(CredentialsCache::new),
+                    tokens,
+                    default_headers,
+                    header_providers: self.header_providers,
+                    interceptors: self.interceptors,
+                    timeout: self.timeout,
+                    retry: self.retry,
+                    user_pool_token: self.user_pool_token,
+                    skew: ClockSkew::default(),
+                }),
+            }),
+            _ => Err(crate::config::problems_error(&problems)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_reports_every_problem() {
+        let err = Client::builder()
+            .header("bad header", "x")
+            .token_provider(AuthMode::ApiKey, crate::auth::token::StaticToken::new("t"))
+            .build()
+            .unwrap_err();
+        let msg = err.to_string();
+        assert!(err.is_config());
+        assert!(msg.contains("no configuration"), "{msg}");
+        assert!(msg.contains("API_KEY does not use tokens"), "{msg}");
+        assert!(msg.contains("invalid header name \"bad header\""), "{msg}");
+    }
+}

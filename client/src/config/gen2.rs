@@ -1,0 +1,152 @@
+//! Amplify Gen2 `amplify_outputs.json` (schema version 1.x): `data`, `custom.API`, `rest_api`, `auth`.
+
+use serde_json::{Map, Value};
+
+use super::read::Reader;
+use super::{
+    json_type, Config, ConfigFormat, EndpointBuilder, EndpointType, FieldKeys, IdentityPoolConfig,
+    UserPoolConfig,
+};
+use crate::error::Result;
+
+/// The name given to the `data` GraphQL API, which Gen2 does not name.
+pub const DATA_API_NAME: &str = "data";
+
+const DATA_KEYS: FieldKeys = FieldKeys {
+    url: "url",
+    region: "aws_region",
+    authorization_type: "default_authorization_type",
+    api_key: "api_key",
+    enabled_modes: "authorization_types",
+    realtime_url: "realtime_url",
+};
+
+const REST_API_KEYS: FieldKeys = FieldKeys {
+    url: "url",
+    region: "aws_region",
+    authorization_type: "authorization_type",
+    api_key: "api_key",
+    enabled_modes: "authorization_types",
+    realtime_url: "realtime_url",
+};
+
+const CUSTOM_API_KEYS: FieldKeys = FieldKeys {
+    url: "endpoint",
+    region: "region",
+    authorization_type: "authorizationType",
+    api_key: "apiKey",
+    enabled_modes: "additionalAuthorizationTypes",
+    realtime_url: "realtimeEndpoint",
+};
+
+pub(super) fn parse(obj: &Map<String, Value>) -> Result<Config> {
+    let mut r = Reader::default();
+    let mut builder = Config::builder().format(ConfigFormat::Gen2);
+
+    match obj.get("version") {
+        Some(Value::String(v))
+            if v == "1"
+                || v.strip_prefix("1.")
+                    .is_some_and(|m| !m.is_empty() && m.bytes().all(|b| b.is_ascii_digit())) => {}
+        Some(Value::String(v)) => r.problems.push(format!(
+            "version: unsupported amplify_outputs version {v:?}; expected \"1\" or \"1.x\""
+        )),
+        Some(other) => r.problems.push(format!(
+            "version: expected a string, found {}",
+            json_type(other)
+        )),
+        None => {}
+    }
+
+    if let Some(data) = r.object(obj, "data", "") {
+        let b = EndpointBuilder {
+            name: DATA_API_NAME.to_owned(),
+            endpoint_type: EndpointType::GraphQL,
+            url: r.string(data, "url", "data"),
+            region: r.string(data, "aws_region", "data"),
+            authorization_type: r.string(data, "default_authorization_type", "data"),
+            api_key: r.string(data, "api_key", "data").map(Into::into),
+            // Gen2 lists the additional modes only; the check adds the default one.
+            enabled_modes: Some(
+                r.strings(data, "authorization_types", "data")
+                    .unwrap_or_default(),
+            ),
+            realtime_url: None,
+            key_path: "data".to_owned(),
+            keys: DATA_KEYS,
+        };
+        builder = builder.endpoint(b).default_graphql(DATA_API_NAME);
+    }
+
+    // The documented Gen2 REST pattern: `backend.addOutput({custom: {API: {...}}})`.
+    if let Some(apis) = r
+        .object(obj, "custom", "")
+        .and_then(|c| r.object(c, "API", "custom"))
+    {
+        for (name, v) in apis {
+            let path = format!("custom.API.{name}");
+            let Some(e) = r.as_object(v, &path) else {
+                continue;
+            };
+            let auth = r.string(e, "authorizationType", &path);
+            builder = builder.endpoint(EndpointBuilder {
+                name: r
+                    .string(e, "apiName", &path)
+                    .unwrap_or_else(|| name.clone()),
+                endpoint_type: EndpointType::Rest,
+                url: r.string(e, "endpoint", &path),
+                region: r.string(e, "region", &path),
+                // Amplify signs REST calls with IAM unless told otherwise.
+                authorization_type: Some(auth.unwrap_or_else(|| "AWS_IAM".to_owned())),
+                api_key: r.string(e, "apiKey", &path).map(Into::into),
+                enabled_modes: None,
+                realtime_url: None,
+                key_path: path,
+                keys: CUSTOM_API_KEYS,
+            });
+        }
+    }
+
+    // Amplify Flutter's own REST map.
+    if let Some(apis) = r.object(obj, "rest_api", "") {
+        for (name, v) in apis {
+            let path = format!("rest_api.{name}");
+            let Some(e) = r.as_object(v, &path) else {
+                continue;
+            };
+            builder = builder.endpoint(EndpointBuilder {
+                name: name.clone(),
+                endpoint_type: EndpointType::Rest,
+                url: r.string(e, "url", &path),
+                region: r.string(e, "aws_region", &path),
+                authorization_type: r.string(e, "authorization_type", &path),
+                api_key: r.string(e, "api_key", &path).map(Into::into),
+                enabled_modes: None,
+                realtime_url: None,
+                key_path: path,
+                keys: REST_API_KEYS,
+            });
+        }
+    }
+
+    if let Some(auth) = r.object(obj, "auth", "") {
+        let region = r.string(auth, "aws_region", "auth");
+        if let Some(pool_id) = r.string(auth, "user_pool_id", "auth") {
+            let client = r.string(auth, "user_pool_client_id", "auth");
+            builder = builder.user_pool(UserPoolConfig::new(pool_id, client, region.clone()));
+        }
+        if let Some(pool_id) = r.string(auth, "identity_pool_id", "auth") {
+            // Absent means no guests: the safer reading (Amplify JS does the same).
+            let guest = r
+                .boolean(auth, "unauthenticated_identities_enabled", "auth")
+                .unwrap_or(false);
+            let mut pool = IdentityPoolConfig::new(pool_id, guest);
+            if let Some(region) = region {
+                pool.region = region;
+            }
+            builder = builder.identity_pool(pool);
+        }
+    }
+
+    builder.build_with(r.problems)
+}

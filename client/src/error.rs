@@ -1,0 +1,252 @@
+//! The one error type of the crate: opaque, with `is_*()` predicates and a source chain.
+
+use std::error::Error as StdError;
+use std::fmt;
+
+use crate::graphql::GraphQLError;
+
+/// A boxed error from a provider, an interceptor or a lower layer.
+pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+
+/// `Result<T, appsync_client::Error>`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in this crate, except GraphQL errors in a `200` answer, which
+/// are data ([`crate::Response::errors`]).
+///
+/// Ask what it is with the `is_*()` predicates; the message says what was wrong and, for
+/// configuration, where. No secret (API key, token, signature) is ever part of it.
+pub struct Error {
+    inner: Box<Inner>,
+}
+
+struct Inner {
+    kind: Kind,
+    message: String,
+    source: Option<BoxError>,
+    http: Option<HttpFailure>,
+}
+
+/// What a non-2xx HTTP answer carried.
+#[derive(Debug)]
+struct HttpFailure {
+    status: http::StatusCode,
+    error_type: Option<String>,
+    errors: Vec<GraphQLError>,
+    body: bytes::Bytes,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// Bad configuration (file or builder).
+    Config,
+    /// No endpoint or auth mode fits the call.
+    Selection,
+    /// A credentials or token provider failed, or a mode lacks what it needs.
+    Auth,
+    /// The request could not be built (bad header, path, body).
+    Request,
+    /// A network failure: connect, reset, TLS.
+    Transport,
+    /// A timeout.
+    Timeout,
+    /// A non-2xx HTTP status.
+    Status,
+    /// The answer could not be decoded.
+    Decode,
+    /// The realtime connection or a subscription failed.
+    Realtime,
+}
+
+impl Error {
+    pub(crate) fn new(kind: Kind, message: impl Into<String>) -> Self {
+        Error {
+            inner: Box::new(Inner {
+                kind,
+                message: message.into(),
+                source: None,
+                http: None,
+            }),
+        }
+    }
+
+    pub(crate) fn with_source(mut self, source: impl Into<BoxError>) -> Self {
+        self.inner.source = Some(source.into());
+        self
+    }
+
+    pub(crate) fn config(message: impl Into<String>) -> Self {
+        Error::new(Kind::Config, message)
+    }
+
+    pub(crate) fn selection(message: impl Into<String>) -> Self {
+        Error::new(Kind::Selection, message)
+    }
+
+    pub(crate) fn auth(message: impl Into<String>) -> Self {
+        Error::new(Kind::Auth, message)
+    }
+
+    pub(crate) fn request(message: impl Into<String>) -> Self {
+        Error::new(Kind::Request, message)
+    }
+
+    pub(crate) fn decode(message: impl Into<String>) -> Self {
+        Error::new(Kind::Decode, message)
+    }
+
+    pub(crate) fn status(
+        status: http::StatusCode,
+        error_type: Option<String>,
+        errors: Vec<GraphQLError>,
+        message: Option<String>,
+        body: bytes::Bytes,
+    ) -> Self {
+        let mut text = format!("HTTP {status}");
+        if let Some(t) = &error_type {
+            text.push_str(&format!(" ({t})"));
+        }
+        let detail = message.or_else(|| errors.first().map(|e| e.message.clone()));
+        if let Some(m) = detail {
+            text.push_str(": ");
+            text.push_str(&m);
+        }
+        let mut e = Error::new(Kind::Status, text);
+        e.inner.http = Some(HttpFailure {
+            status,
+            error_type,
+            errors,
+            body,
+        });
+        e
+    }
+
+    pub(crate) fn kind(&self) -> Kind {
+        self.inner.kind
+    }
+
+    /// The configuration (file or builder) is invalid.
+    pub fn is_config(&self) -> bool {
+        self.inner.kind == Kind::Config
+    }
+
+    /// No configured endpoint or auth mode fits the call (unknown `api_name`, several
+    /// candidates, a mode the API or the operation does not allow).
+    pub fn is_selection(&self) -> bool {
+        self.inner.kind == Kind::Selection
+    }
+
+    /// Credentials, a token or an API key could not be had for the chosen mode.
+    pub fn is_auth(&self) -> bool {
+        self.inner.kind == Kind::Auth
+    }
+
+    /// The request itself was invalid (a header name, a path, a body that would not serialize).
+    pub fn is_request(&self) -> bool {
+        self.inner.kind == Kind::Request
+    }
+
+    /// The network failed (connect, TLS, reset).
+    pub fn is_transport(&self) -> bool {
+        self.inner.kind == Kind::Transport
+    }
+
+    /// A timeout elapsed.
+    pub fn is_timeout(&self) -> bool {
+        self.inner.kind == Kind::Timeout
+    }
+
+    /// The server answered with a non-2xx status; see [`Error::status`].
+    pub fn is_status(&self) -> bool {
+        self.inner.kind == Kind::Status
+    }
+
+    /// The answer could not be decoded.
+    pub fn is_decode(&self) -> bool {
+        self.inner.kind == Kind::Decode
+    }
+
+    /// The realtime connection or a subscription failed.
+    pub fn is_realtime(&self) -> bool {
+        self.inner.kind == Kind::Realtime
+    }
+
+    /// The HTTP status of a non-2xx answer.
+    pub fn status_code(&self) -> Option<http::StatusCode> {
+        self.inner.http.as_ref().map(|h| h.status)
+    }
+
+    /// AppSync's or API Gateway's error type: the `x-amzn-ErrorType` header (without its
+    /// `:`-suffix), else the first error's `errorType`.
+    pub fn error_type(&self) -> Option<&str> {
+        let http = self.inner.http.as_ref()?;
+        http.error_type
+            .as_deref()
+            .or_else(|| http.errors.iter().find_map(|e| e.error_type.as_deref()))
+    }
+
+    /// The errors parsed from a non-2xx answer's body (`{"errors": [...]}`), if any.
+    pub fn graphql_errors(&self) -> &[GraphQLError] {
+        self.inner
+            .http
+            .as_ref()
+            .map(|h| h.errors.as_slice())
+            .unwrap_or(&[])
+    }
+
+    /// The raw body of a non-2xx answer.
+    pub fn body(&self) -> Option<&[u8]> {
+        self.inner.http.as_ref().map(|h| h.body.as_ref())
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Error");
+        d.field("kind", &self.inner.kind)
+            .field("message", &self.inner.message);
+        if let Some(h) = &self.inner.http {
+            d.field("status", &h.status)
+                .field("error_type", &h.error_type);
+        }
+        if let Some(s) = &self.inner.source {
+            d.field("source", s);
+        }
+        d.finish()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.inner.message)
+    }
+}
+
+impl StdError for Error {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.inner
+            .source
+            .as_ref()
+            .map(|s| s.as_ref() as &(dyn StdError + 'static))
+    }
+}
+
+impl From<reqwest::Error> for Error {
+    fn from(e: reqwest::Error) -> Self {
+        // reqwest's messages carry the URL, which for realtime may hold auth; strip it.
+        let e = e.without_url();
+        let kind = if e.is_timeout() {
+            Kind::Timeout
+        } else if e.is_builder() {
+            Kind::Request
+        } else {
+            Kind::Transport
+        };
+        let message = match kind {
+            Kind::Timeout => "the request timed out".to_owned(),
+            Kind::Request => "the HTTP request could not be built".to_owned(),
+            _ => "the HTTP request failed".to_owned(),
+        };
+        Error::new(kind, message).with_source(e)
+    }
+}

@@ -1,0 +1,482 @@
+//! GraphQL requests and responses: the untyped request, `Response<T>`, AppSync's error entries,
+//! and the `Operation` trait that generated code implements.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::auth::AuthMode;
+
+/// An untyped GraphQL request: a document, optional variables and operation name.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct GraphQLRequest {
+    query: String,
+    variables: Option<Value>,
+    #[serde(rename = "operationName", skip_serializing_if = "Option::is_none")]
+    operation_name: Option<String>,
+}
+
+impl GraphQLRequest {
+    /// A request for a document (with no variables).
+    pub fn new(query: impl Into<String>) -> Self {
+        GraphQLRequest {
+            query: query.into(),
+            variables: None,
+            operation_name: None,
+        }
+    }
+
+    /// Sets the variables (an object).
+    pub fn variables(mut self, variables: Value) -> Self {
+        self.variables = Some(variables);
+        self
+    }
+
+    /// Names the operation to run when the document holds several.
+    pub fn operation_name(mut self, name: impl Into<String>) -> Self {
+        self.operation_name = Some(name.into());
+        self
+    }
+
+    /// The document.
+    pub fn query(&self) -> &str {
+        &self.query
+    }
+
+    /// The operation's kind, read from the document.
+    pub fn kind(&self) -> OperationKind {
+        operation_kind(&self.query, self.operation_name.as_deref())
+    }
+}
+
+/// Query, mutation or subscription.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OperationKind {
+    /// A query: safe to retry.
+    Query,
+    /// A mutation: never retried unless the call asks.
+    Mutation,
+    /// A subscription: runs over the realtime socket.
+    Subscription,
+}
+
+/// A typed operation with the metadata that codegen knows: its kind and the auth modes the
+/// schema lets reach every field it selects. The client refuses a call in another mode unless
+/// the call opts out.
+pub trait Operation: graphql_client::GraphQLQuery {
+    /// Query, mutation or subscription.
+    const KIND: OperationKind;
+    /// The auth modes that reach every selected field.
+    const ALLOWED_AUTH_MODES: &'static [AuthMode];
+}
+
+/// The kind of the operation named `name` (or the first one) in a document. Reads only the
+/// tokens needed: comments, strings and bodies are skipped.
+pub(crate) fn operation_kind(doc: &str, name: Option<&str>) -> OperationKind {
+    let bytes = doc.as_bytes();
+    let mut i = 0;
+    let mut depth = 0usize;
+    let mut first: Option<OperationKind> = None;
+    let mut pending: Option<OperationKind> = None;
+    let mut expect_name = false;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match b {
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'"' => {
+                if doc[i..].starts_with("\"\"\"") {
+                    i += 3;
+                    while i < bytes.len() && !doc[i..].starts_with("\"\"\"") {
+                        i += if bytes[i] == b'\\' { 2 } else { 1 };
+                    }
+                    i += 2;
+                } else {
+                    i += 1;
+                    while i < bytes.len() && bytes[i] != b'"' {
+                        i += if bytes[i] == b'\\' { 2 } else { 1 };
+                    }
+                }
+            }
+            b'{' => {
+                if depth == 0 {
+                    let kind = pending.take().unwrap_or(OperationKind::Query);
+                    first.get_or_insert(kind);
+                    expect_name = false;
+                }
+                depth += 1;
+            }
+            b'}' => depth = depth.saturating_sub(1),
+            b'(' | b'@' | b'$' if depth == 0 => expect_name = false,
+            _ if depth == 0 && (b.is_ascii_alphabetic() || b == b'_') => {
+                let start = i;
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                    i += 1;
+                }
+                let word = &doc[start..i];
+                if expect_name {
+                    expect_name = false;
+                    if Some(word) == name {
+                        if let Some(k) = pending {
+                            return k;
+                        }
+                    }
+                    continue;
+                }
+                let kind = match word {
+                    "query" => Some(OperationKind::Query),
+                    "mutation" => Some(OperationKind::Mutation),
+                    "subscription" => Some(OperationKind::Subscription),
+                    "fragment" => {
+                        pending = None;
+                        None
+                    }
+                    _ => None,
+                };
+                if kind.is_some() {
+                    pending = kind;
+                    expect_name = true;
+                }
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    first.unwrap_or(OperationKind::Query)
+}
+
+/// A GraphQL response: partial `data` and every error, as AppSync sent them.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+pub struct Response<T> {
+    /// The data, possibly partial when there are errors.
+    #[serde(default = "none")]
+    pub data: Option<T>,
+    /// Every error entry, in order.
+    #[serde(default, deserialize_with = "errors_or_null")]
+    pub errors: Vec<GraphQLError>,
+    /// The `extensions` object, if sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extensions: Option<Map<String, Value>>,
+}
+
+fn none<T>() -> Option<T> {
+    None
+}
+
+fn errors_or_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<GraphQLError>, D::Error> {
+    Ok(Option::<Vec<GraphQLError>>::deserialize(d)?.unwrap_or_default())
+}
+
+impl<T> Response<T> {
+    /// The data when there are no errors; else the first error.
+    pub fn into_result(self) -> Result<Option<T>, GraphQLError> {
+        match self.errors.into_iter().next() {
+            Some(e) => Err(e),
+            None => Ok(self.data),
+        }
+    }
+
+    /// Whether any error carries this `errorType` (e.g. `Unauthorized`).
+    pub fn has_error_type(&self, error_type: &str) -> bool {
+        self.errors
+            .iter()
+            .any(|e| e.error_type.as_deref() == Some(error_type))
+    }
+}
+
+/// One error entry. AppSync puts its own keys at the top level (`errorType`, `errorInfo`,
+/// `data`); other keys are kept in `extra`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+pub struct GraphQLError {
+    /// The message.
+    #[serde(default)]
+    pub message: String,
+    /// AppSync's error type, e.g. `Unauthorized`, `DynamoDB:ConditionalCheckFailedException`.
+    #[serde(rename = "errorType", default, skip_serializing_if = "Option::is_none")]
+    pub error_type: Option<String>,
+    /// The custom info given to `util.error`.
+    #[serde(rename = "errorInfo", default, skip_serializing_if = "Option::is_none")]
+    pub error_info: Option<Value>,
+    /// The custom data given to `util.error`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<Value>,
+    /// Where in the response the error happened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<Vec<PathSegment>>,
+    /// Where in the document the error happened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locations: Option<Vec<Location>>,
+    /// The standard `extensions` object, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extensions: Option<Map<String, Value>>,
+    /// Any other key, kept as sent.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Display for GraphQLError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(t) = &self.error_type {
+            write!(f, "{t}: ")?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for GraphQLError {}
+
+/// A step of an error path: a field name or a list index.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum PathSegment {
+    /// A field name or alias.
+    Key(String),
+    /// A list index.
+    Index(u64),
+}
+
+/// A line and column in the document. AppSync adds `sourceName`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+pub struct Location {
+    /// 1-based line.
+    pub line: u64,
+    /// 1-based column.
+    pub column: u64,
+    /// AppSync's `sourceName` (usually null).
+    #[serde(
+        rename = "sourceName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub source_name: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn detects_operation_kinds() {
+        use OperationKind::*;
+        assert_eq!(operation_kind("{ a }", None), Query);
+        assert_eq!(operation_kind("mutation M { a }", None), Mutation);
+        assert_eq!(
+            operation_kind("# mutation\nquery Q($a: Int = 1) @x { a }", None),
+            Query
+        );
+        let doc = "fragment F on T { a } query Q { ...F } mutation M($s: String = \"{\") { b }";
+        assert_eq!(operation_kind(doc, Some("M")), Mutation);
+        assert_eq!(operation_kind(doc, Some("Q")), Query);
+        assert_eq!(operation_kind(doc, None), Query);
+        assert_eq!(
+            operation_kind("subscription { onX { id } }", None),
+            Subscription
+        );
+        assert_eq!(
+            operation_kind("\"\"\"doc\"\"\" mutation { a }", None),
+            Mutation
+        );
+    }
+
+    #[test]
+    fn keeps_every_appsync_error_field() {
+        let body = json!({
+            "data": {"getPost": null},
+            "errors": [{
+                "path": ["getPost", 0, "secret"],
+                "data": null,
+                "errorType": "Unauthorized",
+                "errorInfo": null,
+                "locations": [{"line": 1, "column": 3, "sourceName": null}],
+                "message": "Not Authorized to access secret on type Post",
+                "custom": 7
+            }]
+        });
+        let r: Response<Value> = serde_json::from_value(body).unwrap();
+        assert_eq!(r.data, Some(json!({"getPost": null})));
+        let e = &r.errors[0];
+        assert_eq!(e.error_type.as_deref(), Some("Unauthorized"));
+        assert_eq!(e.path.as_ref().unwrap()[1], PathSegment::Index(0));
+        assert_eq!(e.locations.as_ref().unwrap()[0].column, 3);
+        assert_eq!(e.extra["custom"], json!(7));
+        assert!(r.has_error_type("Unauthorized"));
+        let r: Response<Value> =
+            serde_json::from_value(json!({"data": null, "errors": null})).unwrap();
+        assert!(r.errors.is_empty() && r.data.is_none());
+    }
+}
+
+/// A GraphQL call being set up; finish with [`GraphQLCall::send`].
+#[must_use = "a call does nothing until .send().await"]
+pub struct GraphQLCall<T> {
+    client: crate::Client,
+    body: std::result::Result<bytes::Bytes, String>,
+    kind: OperationKind,
+    operation_name: Option<String>,
+    allowed_modes: Option<&'static [AuthMode]>,
+    options: crate::transport::CallOptions,
+    _data: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T> fmt::Debug for GraphQLCall<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GraphQLCall")
+            .field("kind", &self.kind)
+            .field("operation_name", &self.operation_name)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl GraphQLCall<Value> {
+    pub(crate) fn untyped(client: crate::Client, request: GraphQLRequest) -> Self {
+        let kind = request.kind();
+        let operation_name = request.operation_name.clone();
+        GraphQLCall {
+            client,
+            body: serde_json::to_vec(&request)
+                .map(Into::into)
+                .map_err(|e| e.to_string()),
+            kind,
+            operation_name,
+            allowed_modes: None,
+            options: Default::default(),
+            _data: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<T: serde::de::DeserializeOwned> GraphQLCall<T> {
+    pub(crate) fn typed<Q: graphql_client::GraphQLQuery<ResponseData = T>>(
+        client: crate::Client,
+        variables: Q::Variables,
+        meta: Option<(OperationKind, &'static [AuthMode])>,
+    ) -> Self {
+        let body = Q::build_query(variables);
+        let kind = meta
+            .map(|m| m.0)
+            .unwrap_or_else(|| operation_kind(body.query, Some(body.operation_name)));
+        GraphQLCall {
+            client,
+            body: serde_json::to_vec(&body)
+                .map(Into::into)
+                .map_err(|e| e.to_string()),
+            kind,
+            operation_name: Some(body.operation_name.to_owned()),
+            allowed_modes: meta.map(|m| m.1),
+            options: Default::default(),
+            _data: std::marker::PhantomData,
+        }
+    }
+
+    /// Calls the endpoint of this name (`apiName`).
+    pub fn api_name(mut self, name: impl Into<String>) -> Self {
+        self.options.api_name = Some(name.into());
+        self
+    }
+
+    /// Uses this auth mode (and, without `api_name`, the endpoint configured for it).
+    pub fn auth_mode(mut self, mode: AuthMode) -> Self {
+        self.options.auth_mode = Some(mode);
+        self
+    }
+
+    /// Adds a header (signed too, with IAM).
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.options.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// The API key for this call instead of the configured one.
+    pub fn api_key(mut self, key: impl Into<crate::Secret>) -> Self {
+        self.options.api_key = Some(key.into());
+        self
+    }
+
+    /// The `Authorization` token for this call instead of the token provider's.
+    pub fn auth_token(mut self, token: impl Into<crate::Secret>) -> Self {
+        self.options.auth_token = Some(token.into());
+        self
+    }
+
+    /// For user pools: which token to send on this call.
+    pub fn token_kind(mut self, kind: crate::TokenKind) -> Self {
+        self.options.token_kind = Some(kind);
+        self
+    }
+
+    /// The timeout of each attempt of this call.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// Retries this call on network errors, 429 and 5xx even though it is a mutation (or never
+    /// retries it, with `false`).
+    pub fn retry(mut self, retry: bool) -> Self {
+        self.options.retry = Some(retry);
+        self
+    }
+
+    /// Sends even when the operation's schema does not allow the chosen mode.
+    pub fn skip_auth_mode_check(mut self) -> Self {
+        self.options.skip_mode_check = true;
+        self
+    }
+
+    /// Sends the call. GraphQL errors in a `200` answer are in [`Response::errors`]; a non-2xx
+    /// answer is an [`Error`](crate::Error) with its status, `errorType` and parsed errors.
+    pub async fn send(self) -> crate::Result<Response<T>> {
+        use tracing::Instrument;
+        let inner = &self.client.inner;
+        let body = self.body.map_err(|e| {
+            crate::Error::request(format!("the variables could not be serialized: {e}"))
+        })?;
+        let selected = crate::endpoint::select(
+            &inner.config,
+            crate::EndpointType::GraphQL,
+            crate::endpoint::Want {
+                api_name: self.options.api_name.as_deref(),
+                auth_mode: self.options.auth_mode,
+                allowed_modes: self.allowed_modes.filter(|_| !self.options.skip_mode_check),
+                operation: self.operation_name.as_deref(),
+            },
+        )?;
+        let span = tracing::debug_span!(
+            "appsync.graphql",
+            api = selected.endpoint.name(),
+            mode = %selected.mode,
+            operation = self.operation_name.as_deref().unwrap_or(""),
+        );
+        async {
+            let call = crate::transport::Call {
+                endpoint: selected.endpoint,
+                mode: selected.mode,
+                service: crate::auth::iam::Service::AppSync,
+                method: http::Method::POST,
+                url: selected.endpoint.url().clone(),
+                body,
+                content_type: Some("application/json"),
+                accept_json: true,
+                options: &self.options,
+                retry_safe: self.kind == OperationKind::Query,
+            };
+            let resp = inner.execute(call).await?;
+            if !resp.status.is_success() {
+                return Err(crate::transport::status_error(resp));
+            }
+            serde_json::from_slice::<Response<T>>(&resp.body).map_err(|e| {
+                crate::Error::decode(format!("the GraphQL response could not be decoded: {e}"))
+                    .with_source(e)
+            })
+        }
+        .instrument(span)
+        .await
+    }
+}

@@ -1,0 +1,27 @@
+//! Typed, multi-auth client for AWS AppSync GraphQL APIs and API Gateway REST APIs.
+
+pub mod auth;
+mod client;
+pub mod config;
+mod endpoint;
+mod error;
+mod graphql;
+mod rest;
+mod secret;
+mod transport;
+
+pub use auth::token::{token_fn, StaticToken};
+pub use auth::{AuthMode, Token, TokenKind, TokenProvider, TokenRequest};
+pub use client::{Client, ClientBuilder};
+pub use config::{Config, EndpointConfig, EndpointType};
+pub use error::{BoxError, Error, Result};
+pub use graphql::{
+    GraphQLCall, GraphQLError, GraphQLRequest, Location, Operation, OperationKind, PathSegment,
+    Response,
+};
+pub use rest::{RestApi, RestCall, RestResponse};
+pub use secret::Secret;
+pub use transport::{headers_fn, HeaderProvider, Interceptor, RequestContext, RetryPolicy};
+
+/// Re-exported so generated code and users name the same versions.
+pub use graphql_client;
