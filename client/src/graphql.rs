@@ -430,12 +430,11 @@ impl<T: serde::de::DeserializeOwned> GraphQLCall<T> {
         self
     }
 
-    /// Sends the call. GraphQL errors in a `200` answer are in [`Response::errors`]; a non-2xx
-    /// answer is an [`Error`](crate::Error) with its status, `errorType` and parsed errors.
-    pub async fn send(self) -> crate::Result<Response<T>> {
-        use tracing::Instrument;
-        let inner = &self.client.inner;
-        let body = self.body.map_err(|e| {
+    fn prepare<'a>(
+        &'a self,
+        inner: &'a crate::client::ClientInner,
+    ) -> crate::Result<crate::transport::Call<'a>> {
+        let body = self.body.clone().map_err(|e| {
             crate::Error::request(format!("the variables could not be serialized: {e}"))
         })?;
         let selected = crate::endpoint::select(
@@ -448,35 +447,58 @@ impl<T: serde::de::DeserializeOwned> GraphQLCall<T> {
                 operation: self.operation_name.as_deref(),
             },
         )?;
+        Ok(crate::transport::Call {
+            endpoint: selected.endpoint,
+            mode: selected.mode,
+            service: crate::auth::iam::Service::AppSync,
+            method: http::Method::POST,
+            url: selected.endpoint.url().clone(),
+            body,
+            content_type: Some("application/json"),
+            accept_json: true,
+            options: &self.options,
+            retry_safe: self.kind == OperationKind::Query,
+        })
+    }
+
+    /// The HTTP request this call would send first, fully authorized (and signed, for IAM),
+    /// without sending it: for inspection, logging of non-secret parts, or another transport.
+    pub async fn into_http_request(self) -> crate::Result<http::Request<bytes::Bytes>> {
+        let inner = &self.client.inner;
+        let call = self.prepare(inner)?;
+        Ok(inner.build_request(&call, 0).await?.0)
+    }
+
+    /// Sends the call. GraphQL errors in a `200` answer are in [`Response::errors`]; a non-2xx
+    /// answer is an [`Error`](crate::Error) with its status, `errorType` and parsed errors.
+    pub async fn send(self) -> crate::Result<Response<T>> {
+        use tracing::Instrument;
+        let inner = &self.client.inner;
+        let call = self.prepare(inner)?;
         let span = tracing::debug_span!(
             "appsync.graphql",
-            api = selected.endpoint.name(),
-            mode = %selected.mode,
+            api = call.endpoint.name(),
+            mode = %call.mode,
             operation = self.operation_name.as_deref().unwrap_or(""),
         );
         async {
-            let call = crate::transport::Call {
-                endpoint: selected.endpoint,
-                mode: selected.mode,
-                service: crate::auth::iam::Service::AppSync,
-                method: http::Method::POST,
-                url: selected.endpoint.url().clone(),
-                body,
-                content_type: Some("application/json"),
-                accept_json: true,
-                options: &self.options,
-                retry_safe: self.kind == OperationKind::Query,
-            };
             let resp = inner.execute(call).await?;
             if !resp.status.is_success() {
                 return Err(crate::transport::status_error(resp));
             }
-            serde_json::from_slice::<Response<T>>(&resp.body).map_err(|e| {
-                crate::Error::decode(format!("the GraphQL response could not be decoded: {e}"))
-                    .with_source(e)
-            })
+            Response::from_slice(&resp.body)
         }
         .instrument(span)
         .await
+    }
+}
+
+impl<T: serde::de::DeserializeOwned> Response<T> {
+    /// Decodes a GraphQL response body.
+    pub fn from_slice(body: &[u8]) -> crate::Result<Self> {
+        serde_json::from_slice::<Response<T>>(body).map_err(|e| {
+            crate::Error::decode(format!("the GraphQL response could not be decoded: {e}"))
+                .with_source(e)
+        })
     }
 }

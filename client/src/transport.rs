@@ -311,7 +311,7 @@ fn httpdate(s: &str) -> Option<SystemTime> {
 
 impl ClientInner {
     /// Builds one attempt's request: headers, auth, interceptors, then the signature.
-    async fn build_request(
+    pub(crate) async fn build_request(
         &self,
         call: &Call<'_>,
         attempt: u32,

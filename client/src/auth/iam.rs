@@ -165,6 +165,12 @@ pub(crate) fn sign_request(
         .map_err(|e| Error::auth("SigV4 signing failed").with_source(e))?
         .into_parts();
     instructions.apply_to_request_http1x(request);
+    // The signature and the session token stay out of `Debug` output.
+    for name in [http::header::AUTHORIZATION.as_str(), "x-amz-security-token"] {
+        if let Some(v) = request.headers_mut().get_mut(name) {
+            v.set_sensitive(true);
+        }
+    }
     Ok(())
 }
 
