@@ -1,4 +1,7 @@
 //! Typed, multi-auth client for AWS AppSync GraphQL APIs and API Gateway REST APIs.
+//!
+//! The guide below is the project README; its examples are compiled as doc tests.
+#![doc = include_str!("../../README.md")]
 
 pub mod auth;
 mod client;
