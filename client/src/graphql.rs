@@ -173,11 +173,12 @@ fn errors_or_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<GraphQLE
 }
 
 impl<T> Response<T> {
-    /// The data when there are no errors; else the first error.
-    pub fn into_result(self) -> Result<Option<T>, GraphQLError> {
-        match self.errors.into_iter().next() {
-            Some(e) => Err(e),
-            None => Ok(self.data),
+    /// The data when there are no errors; else every error.
+    pub fn into_result(self) -> Result<Option<T>, Vec<GraphQLError>> {
+        if self.errors.is_empty() {
+            Ok(self.data)
+        } else {
+            Err(self.errors)
         }
     }
 
@@ -254,62 +255,6 @@ pub struct Location {
         skip_serializing_if = "Option::is_none"
     )]
     pub source_name: Option<String>,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn detects_operation_kinds() {
-        use OperationKind::*;
-        assert_eq!(operation_kind("{ a }", None), Query);
-        assert_eq!(operation_kind("mutation M { a }", None), Mutation);
-        assert_eq!(
-            operation_kind("# mutation\nquery Q($a: Int = 1) @x { a }", None),
-            Query
-        );
-        let doc = "fragment F on T { a } query Q { ...F } mutation M($s: String = \"{\") { b }";
-        assert_eq!(operation_kind(doc, Some("M")), Mutation);
-        assert_eq!(operation_kind(doc, Some("Q")), Query);
-        assert_eq!(operation_kind(doc, None), Query);
-        assert_eq!(
-            operation_kind("subscription { onX { id } }", None),
-            Subscription
-        );
-        assert_eq!(
-            operation_kind("\"\"\"doc\"\"\" mutation { a }", None),
-            Mutation
-        );
-    }
-
-    #[test]
-    fn keeps_every_appsync_error_field() {
-        let body = json!({
-            "data": {"getPost": null},
-            "errors": [{
-                "path": ["getPost", 0, "secret"],
-                "data": null,
-                "errorType": "Unauthorized",
-                "errorInfo": null,
-                "locations": [{"line": 1, "column": 3, "sourceName": null}],
-                "message": "Not Authorized to access secret on type Post",
-                "custom": 7
-            }]
-        });
-        let r: Response<Value> = serde_json::from_value(body).unwrap();
-        assert_eq!(r.data, Some(json!({"getPost": null})));
-        let e = &r.errors[0];
-        assert_eq!(e.error_type.as_deref(), Some("Unauthorized"));
-        assert_eq!(e.path.as_ref().unwrap()[1], PathSegment::Index(0));
-        assert_eq!(e.locations.as_ref().unwrap()[0].column, 3);
-        assert_eq!(e.extra["custom"], json!(7));
-        assert!(r.has_error_type("Unauthorized"));
-        let r: Response<Value> =
-            serde_json::from_value(json!({"data": null, "errors": null})).unwrap();
-        assert!(r.errors.is_empty() && r.data.is_none());
-    }
 }
 
 /// A GraphQL call being set up; finish with [`GraphQLCall::send`].
@@ -500,5 +445,61 @@ impl<T: serde::de::DeserializeOwned> Response<T> {
             crate::Error::decode(format!("the GraphQL response could not be decoded: {e}"))
                 .with_source(e)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn detects_operation_kinds() {
+        use OperationKind::*;
+        assert_eq!(operation_kind("{ a }", None), Query);
+        assert_eq!(operation_kind("mutation M { a }", None), Mutation);
+        assert_eq!(
+            operation_kind("# mutation\nquery Q($a: Int = 1) @x { a }", None),
+            Query
+        );
+        let doc = "fragment F on T { a } query Q { ...F } mutation M($s: String = \"{\") { b }";
+        assert_eq!(operation_kind(doc, Some("M")), Mutation);
+        assert_eq!(operation_kind(doc, Some("Q")), Query);
+        assert_eq!(operation_kind(doc, None), Query);
+        assert_eq!(
+            operation_kind("subscription { onX { id } }", None),
+            Subscription
+        );
+        assert_eq!(
+            operation_kind("\"\"\"doc\"\"\" mutation { a }", None),
+            Mutation
+        );
+    }
+
+    #[test]
+    fn keeps_every_appsync_error_field() {
+        let body = json!({
+            "data": {"getPost": null},
+            "errors": [{
+                "path": ["getPost", 0, "secret"],
+                "data": null,
+                "errorType": "Unauthorized",
+                "errorInfo": null,
+                "locations": [{"line": 1, "column": 3, "sourceName": null}],
+                "message": "Not Authorized to access secret on type Post",
+                "custom": 7
+            }]
+        });
+        let r: Response<Value> = serde_json::from_value(body).unwrap();
+        assert_eq!(r.data, Some(json!({"getPost": null})));
+        let e = &r.errors[0];
+        assert_eq!(e.error_type.as_deref(), Some("Unauthorized"));
+        assert_eq!(e.path.as_ref().unwrap()[1], PathSegment::Index(0));
+        assert_eq!(e.locations.as_ref().unwrap()[0].column, 3);
+        assert_eq!(e.extra["custom"], json!(7));
+        assert!(r.has_error_type("Unauthorized"));
+        let r: Response<Value> =
+            serde_json::from_value(json!({"data": null, "errors": null})).unwrap();
+        assert!(r.errors.is_empty() && r.data.is_none());
     }
 }

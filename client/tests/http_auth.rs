@@ -28,8 +28,14 @@ fn ok_graphql() -> Reply {
 }
 
 fn future_jwt(sub: &str) -> String {
-    let exp = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs() + 3600;
-    jwt(json!({"sub": sub, "exp": exp, "iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_test"}))
+    let exp = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 3600;
+    jwt(
+        json!({"sub": sub, "exp": exp, "iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_test"}),
+    )
 }
 
 /// One GraphQL API whose four names each default to another mode, plus REST APIs.
@@ -62,7 +68,12 @@ fn config(server: &TestServer) -> Config {
 }
 
 fn tokens() -> (String, String, String, String) {
-    (future_jwt("access"), future_jwt("id"), future_jwt("oidc"), "lambda-opaque-token".to_owned())
+    (
+        future_jwt("access"),
+        future_jwt("id"),
+        future_jwt("oidc"),
+        "lambda-opaque-token".to_owned(),
+    )
 }
 
 fn client(server: &TestServer) -> (Client, (String, String, String, String)) {
@@ -70,21 +81,34 @@ fn client(server: &TestServer) -> (Client, (String, String, String, String)) {
     let (access, id, oidc, lambda) = t.clone();
     let client = Client::builder()
         .config(config(server))
-        .credentials_provider(Credentials::new(AKID, SECRET, Some(SESSION.into()), None, "test"))
+        .credentials_provider(Credentials::new(
+            AKID,
+            SECRET,
+            Some(SESSION.into()),
+            None,
+            "test",
+        ))
         .token_provider(
             AuthMode::UserPools,
             token_fn(move |req: TokenRequest| {
-                let v = if req.kind == TokenKind::Id { id.clone() } else { access.clone() };
+                let v = if req.kind == TokenKind::Id {
+                    id.clone()
+                } else {
+                    access.clone()
+                };
                 async move { Ok(Token::new(v)) }
             }),
         )
         .token_provider(AuthMode::Oidc, StaticToken::new(oidc))
         .token_provider(AuthMode::Lambda, StaticToken::new(lambda))
         .header("x-client-wide", "cw")
-        .interceptor(|req: &mut http::Request<bytes::Bytes>, _ctx: &appsync_client::RequestContext| {
-            req.headers_mut().insert("x-intercepted", http::HeaderValue::from_static("yes"));
-            Ok(())
-        })
+        .interceptor(
+            |req: &mut http::Request<bytes::Bytes>, _ctx: &appsync_client::RequestContext| {
+                req.headers_mut()
+                    .insert("x-intercepted", http::HeaderValue::from_static("yes"));
+                Ok(())
+            },
+        )
         .build()
         .unwrap();
     (client, t)
@@ -109,7 +133,13 @@ fn verify_iam(r: &Recorded, service: &str, region: &str) -> sigv4::Verified {
     .unwrap_or_else(|e| panic!("signature refused: {e}"))
 }
 
-fn assert_auth_headers(r: &Recorded, mode: AuthMode, t: &(String, String, String, String), service: &str, region: &str) {
+fn assert_auth_headers(
+    r: &Recorded,
+    mode: AuthMode,
+    t: &(String, String, String, String),
+    service: &str,
+    region: &str,
+) {
     match mode {
         AuthMode::ApiKey => {
             assert_eq!(r.header("x-api-key"), Some(API_KEY));
@@ -129,8 +159,19 @@ fn assert_auth_headers(r: &Recorded, mode: AuthMode, t: &(String, String, String
         AuthMode::Iam => {
             let v = verify_iam(r, service, region);
             assert_eq!(v.session_token.as_deref(), Some(SESSION));
-            for h in ["host", "x-amz-date", "x-amz-security-token", "x-client-wide", "x-intercepted", "x-call"] {
-                assert!(v.signed_headers.iter().any(|s| s == h), "{h} not signed: {:?}", v.signed_headers);
+            for h in [
+                "host",
+                "x-amz-date",
+                "x-amz-security-token",
+                "x-client-wide",
+                "x-intercepted",
+                "x-call",
+            ] {
+                assert!(
+                    v.signed_headers.iter().any(|s| s == h),
+                    "{h} not signed: {:?}",
+                    v.signed_headers
+                );
             }
             assert_eq!(r.header("x-api-key"), None);
         }
@@ -145,7 +186,14 @@ fn assert_auth_headers(r: &Recorded, mode: AuthMode, t: &(String, String, String
 async fn graphql_in_every_mode_sends_exactly_its_headers() {
     let server = TestServer::start(|_, _| ok_graphql()).await;
     let (client, t) = client(&server);
-    let modes = [AuthMode::ApiKey, AuthMode::Iam, AuthMode::UserPools, AuthMode::Oidc, AuthMode::Lambda, AuthMode::None];
+    let modes = [
+        AuthMode::ApiKey,
+        AuthMode::Iam,
+        AuthMode::UserPools,
+        AuthMode::Oidc,
+        AuthMode::Lambda,
+        AuthMode::None,
+    ];
     for mode in modes {
         let r = client
             .graphql(GraphQLRequest::new("query Ping { ping }").variables(json!({"a": 1})))
@@ -164,7 +212,10 @@ async fn graphql_in_every_mode_sends_exactly_its_headers() {
         assert_eq!(r.header("content-type"), Some("application/json"));
         assert_eq!(r.header("accept"), Some("application/json"));
         let body: Value = serde_json::from_slice(&r.body).unwrap();
-        assert_eq!(body, json!({"query": "query Ping { ping }", "variables": {"a": 1}}));
+        assert_eq!(
+            body,
+            json!({"query": "query Ping { ping }", "variables": {"a": 1}})
+        );
         assert_common(r, &server);
         assert_auth_headers(r, *mode, &t, "appsync", "us-east-1");
     }
@@ -174,7 +225,14 @@ async fn graphql_in_every_mode_sends_exactly_its_headers() {
 async fn rest_in_every_mode_sends_exactly_its_headers() {
     let server = TestServer::start(|_, _| Reply::json(200, json!({"ok": true}))).await;
     let (client, t) = client(&server);
-    let modes = [AuthMode::ApiKey, AuthMode::Iam, AuthMode::UserPools, AuthMode::Oidc, AuthMode::Lambda, AuthMode::None];
+    let modes = [
+        AuthMode::ApiKey,
+        AuthMode::Iam,
+        AuthMode::UserPools,
+        AuthMode::Oidc,
+        AuthMode::Lambda,
+        AuthMode::None,
+    ];
     for mode in modes {
         // Each REST name defaults to its mode; no override needed.
         let name = match mode {
@@ -213,7 +271,11 @@ async fn rest_in_every_mode_sends_exactly_its_headers() {
 async fn rest_methods_and_mode_override() {
     let server = TestServer::start(|r, _| {
         if r.method == "HEAD" {
-            Reply { status: 200, headers: vec![], body: vec![] }
+            Reply {
+                status: 200,
+                headers: vec![],
+                body: vec![],
+            }
         } else {
             Reply::json(200, json!({"m": r.method}))
         }
@@ -228,7 +290,12 @@ async fn rest_methods_and_mode_override() {
         (api.delete("/x"), "DELETE"),
         (api.head("/x"), "HEAD"),
     ] {
-        let r = call.auth_mode(AuthMode::Iam).header("x-call", "c1").send().await.unwrap();
+        let r = call
+            .auth_mode(AuthMode::Iam)
+            .header("x-call", "c1")
+            .send()
+            .await
+            .unwrap();
         if m != "HEAD" {
             assert_eq!(r.json::<Value>().unwrap(), json!({"m": m}));
         }
@@ -261,14 +328,22 @@ async fn user_pools_id_token_on_request() {
         .send()
         .await
         .unwrap();
-    assert_eq!(server.requests()[0].header("authorization"), Some(t.1.as_str()));
+    assert_eq!(
+        server.requests()[0].header("authorization"),
+        Some(t.1.as_str())
+    );
 }
 
 #[tokio::test]
 async fn per_call_key_and_token_overrides() {
     let server = TestServer::start(|_, _| ok_graphql()).await;
     let (client, _) = client(&server);
-    client.graphql(GraphQLRequest::new("{ ping }")).api_key("da2-other").send().await.unwrap();
+    client
+        .graphql(GraphQLRequest::new("{ ping }"))
+        .api_key("da2-other")
+        .send()
+        .await
+        .unwrap();
     client
         .graphql(GraphQLRequest::new("{ ping }"))
         .auth_mode(AuthMode::Lambda)
@@ -286,17 +361,31 @@ async fn a_tampered_body_fails_the_independent_verifier() {
     // Guards the verifier itself: the same request with one byte changed must be refused.
     let server = TestServer::start(|_, _| ok_graphql()).await;
     let (client, _) = client(&server);
-    client.graphql(GraphQLRequest::new("{ ping }")).auth_mode(AuthMode::Iam).send().await.unwrap();
+    client
+        .graphql(GraphQLRequest::new("{ ping }"))
+        .auth_mode(AuthMode::Iam)
+        .send()
+        .await
+        .unwrap();
     let mut r = server.requests().pop().unwrap();
     verify_iam(&r, "appsync", "us-east-1");
     let mut body = r.body.to_vec();
     body[2] ^= 1;
     r.body = body.into();
-    let err = sigv4::verify(&r.signed_parts(), |_| Some(SECRET.to_owned()), "appsync", "us-east-1").unwrap_err();
+    let err = sigv4::verify(
+        &r.signed_parts(),
+        |_| Some(SECRET.to_owned()),
+        "appsync",
+        "us-east-1",
+    )
+    .unwrap_err();
     assert!(err.contains("signature mismatch"), "{err}");
 }
 
-fn counting_provider(calls: Arc<AtomicUsize>, refreshes: Arc<AtomicUsize>) -> impl appsync_client::TokenProvider {
+fn counting_provider(
+    calls: Arc<AtomicUsize>,
+    refreshes: Arc<AtomicUsize>,
+) -> impl appsync_client::TokenProvider {
     token_fn(move |req: TokenRequest| {
         let n = calls.fetch_add(1, Ordering::SeqCst);
         if req.force_refresh {
@@ -305,16 +394,24 @@ fn counting_provider(calls: Arc<AtomicUsize>, refreshes: Arc<AtomicUsize>) -> im
         async move {
             // Yield so that concurrent callers really pile up behind this one call.
             tokio::task::yield_now().await;
-            Ok(Token::new(format!("token-{n}")).with_expiry(SystemTime::now() + Duration::from_secs(3600)))
+            Ok(Token::new(format!("token-{n}"))
+                .with_expiry(SystemTime::now() + Duration::from_secs(3600)))
         }
     })
 }
 
-fn oidc_client(server: &TestServer, calls: Arc<AtomicUsize>, refreshes: Arc<AtomicUsize>) -> Client {
+fn oidc_client(
+    server: &TestServer,
+    calls: Arc<AtomicUsize>,
+    refreshes: Arc<AtomicUsize>,
+) -> Client {
     Client::builder()
         .config(
             Config::builder()
-                .endpoint(EndpointConfig::graphql("api", server.url("/graphql")).authorization_type(AuthMode::Oidc))
+                .endpoint(
+                    EndpointConfig::graphql("api", server.url("/graphql"))
+                        .authorization_type(AuthMode::Oidc),
+                )
                 .build()
                 .unwrap(),
         )
@@ -340,7 +437,9 @@ async fn a_hundred_concurrent_calls_fetch_the_token_once() {
     assert_eq!(calls.load(Ordering::SeqCst), 1);
     let reqs = server.requests();
     assert_eq!(reqs.len(), 100);
-    assert!(reqs.iter().all(|r| r.header("authorization") == Some("token-0")));
+    assert!(reqs
+        .iter()
+        .all(|r| r.header("authorization") == Some("token-0")));
 }
 
 #[tokio::test]
@@ -356,14 +455,26 @@ async fn a_401_refreshes_the_token_once_and_retries_once() {
     .await;
     let (calls, refreshes) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let client = oidc_client(&server, calls.clone(), refreshes.clone());
-    let r = client.graphql(GraphQLRequest::new("mutation { ping }")).send().await.unwrap();
+    let r = client
+        .graphql(GraphQLRequest::new("mutation { ping }"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.data, Some(json!({"ping": "pong"})));
     assert_eq!(calls.load(Ordering::SeqCst), 2);
     assert_eq!(refreshes.load(Ordering::SeqCst), 1);
-    let auths: Vec<_> = server.requests().iter().map(|r| r.header("authorization").unwrap().to_owned()).collect();
+    let auths: Vec<_> = server
+        .requests()
+        .iter()
+        .map(|r| r.header("authorization").unwrap().to_owned())
+        .collect();
     assert_eq!(auths, ["token-0", "token-1"]);
     // The fresh token is cached for the next call.
-    client.graphql(GraphQLRequest::new("{ ping }")).send().await.unwrap();
+    client
+        .graphql(GraphQLRequest::new("{ ping }"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(calls.load(Ordering::SeqCst), 2);
 }
 
@@ -376,11 +487,18 @@ async fn a_second_401_is_returned_as_the_error() {
     .await;
     let (calls, refreshes) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let client = oidc_client(&server, calls.clone(), refreshes.clone());
-    let e = client.graphql(GraphQLRequest::new("{ ping }")).send().await.unwrap_err();
+    let e = client
+        .graphql(GraphQLRequest::new("{ ping }"))
+        .send()
+        .await
+        .unwrap_err();
     assert!(e.is_status());
     assert_eq!(e.status_code(), Some(http::StatusCode::UNAUTHORIZED));
     assert_eq!(e.error_type(), Some("UnauthorizedException"));
-    assert_eq!(e.graphql_errors()[0].message, "Valid authorization header not provided.");
+    assert_eq!(
+        e.graphql_errors()[0].message,
+        "Valid authorization header not provided."
+    );
     assert!(e.to_string().contains("401"), "{e}");
     assert_eq!(server.requests().len(), 2);
     assert_eq!(calls.load(Ordering::SeqCst), 2);
@@ -390,7 +508,10 @@ async fn a_second_401_is_returned_as_the_error() {
 fn flaky(fail_first: usize, status: u16) -> impl Fn(&Recorded, usize) -> Reply + Send + Sync {
     move |_, i| {
         if i < fail_first {
-            Reply::json(status, json!({"errors": [{"errorType": "ServiceUnavailable", "message": "try later"}]}))
+            Reply::json(
+                status,
+                json!({"errors": [{"errorType": "ServiceUnavailable", "message": "try later"}]}),
+            )
         } else {
             ok_graphql()
         }
@@ -401,11 +522,18 @@ fn fast_retry_client(server: &TestServer) -> Client {
     Client::builder()
         .config(
             Config::builder()
-                .endpoint(EndpointConfig::graphql("api", server.url("/graphql")).authorization_type(AuthMode::None))
+                .endpoint(
+                    EndpointConfig::graphql("api", server.url("/graphql"))
+                        .authorization_type(AuthMode::None),
+                )
                 .build()
                 .unwrap(),
         )
-        .retry_policy(RetryPolicy::default().max_retries(2).base_delay(Duration::from_millis(1)))
+        .retry_policy(
+            RetryPolicy::default()
+                .max_retries(2)
+                .base_delay(Duration::from_millis(1)),
+        )
         .build()
         .unwrap()
 }
@@ -415,12 +543,20 @@ async fn queries_are_retried_on_5xx_and_429() {
     for status in [503, 429, 500] {
         let server = TestServer::start(flaky(2, status)).await;
         let client = fast_retry_client(&server);
-        client.graphql(GraphQLRequest::new("query { ping }")).send().await.unwrap();
+        client
+            .graphql(GraphQLRequest::new("query { ping }"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(server.requests().len(), 3, "status {status}");
     }
     // Three failures exhaust two retries.
     let server = TestServer::start(flaky(3, 503)).await;
-    let e = fast_retry_client(&server).graphql(GraphQLRequest::new("{ ping }")).send().await.unwrap_err();
+    let e = fast_retry_client(&server)
+        .graphql(GraphQLRequest::new("{ ping }"))
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(e.status_code(), Some(http::StatusCode::SERVICE_UNAVAILABLE));
     assert_eq!(server.requests().len(), 3);
 }
@@ -429,33 +565,57 @@ async fn queries_are_retried_on_5xx_and_429() {
 async fn mutations_are_not_retried_unless_asked() {
     let server = TestServer::start(flaky(1, 503)).await;
     let client = fast_retry_client(&server);
-    let e = client.graphql(GraphQLRequest::new("mutation M { ping }")).send().await.unwrap_err();
+    let e = client
+        .graphql(GraphQLRequest::new("mutation M { ping }"))
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(e.status_code(), Some(http::StatusCode::SERVICE_UNAVAILABLE));
     assert_eq!(server.requests().len(), 1);
-    client.graphql(GraphQLRequest::new("mutation M { ping }")).retry(true).send().await.unwrap();
+    client
+        .graphql(GraphQLRequest::new("mutation M { ping }"))
+        .retry(true)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(server.requests().len(), 2);
     // 4xx other than 429 is never retried, even for queries.
     let server = TestServer::start(flaky(1, 400)).await;
     let client = fast_retry_client(&server);
-    assert!(client.graphql(GraphQLRequest::new("{ ping }")).send().await.is_err());
+    assert!(client
+        .graphql(GraphQLRequest::new("{ ping }"))
+        .send()
+        .await
+        .is_err());
     assert_eq!(server.requests().len(), 1);
 }
 
 #[tokio::test]
 async fn a_network_error_is_retried_for_queries_and_reported() {
     // A port nobody listens on: bind, learn the port, close.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let client = Client::builder()
         .config(
             Config::builder()
-                .endpoint(EndpointConfig::graphql("api", format!("http://127.0.0.1:{port}/graphql")).authorization_type(AuthMode::None))
+                .endpoint(
+                    EndpointConfig::graphql("api", format!("http://127.0.0.1:{port}/graphql"))
+                        .authorization_type(AuthMode::None),
+                )
                 .build()
                 .unwrap(),
         )
         .retry_policy(RetryPolicy::default().base_delay(Duration::from_millis(1)))
         .build()
         .unwrap();
-    let e = client.graphql(GraphQLRequest::new("{ ping }")).send().await.unwrap_err();
+    let e = client
+        .graphql(GraphQLRequest::new("{ ping }"))
+        .send()
+        .await
+        .unwrap_err();
     assert!(e.is_transport(), "{e:?}");
     assert!(std::error::Error::source(&e).is_some());
 }
@@ -472,7 +632,11 @@ async fn graphql_errors_in_a_200_are_data() {
     })
     .await;
     let (client, _) = client(&server);
-    let r = client.graphql(GraphQLRequest::new("{ a secret }")).send().await.unwrap();
+    let r = client
+        .graphql(GraphQLRequest::new("{ a secret }"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.data, Some(json!({"a": 1, "secret": null})));
     assert!(r.has_error_type("Unauthorized"));
 }
@@ -481,8 +645,18 @@ async fn graphql_errors_in_a_200_are_data() {
 async fn missing_credentials_or_tokens_fail_before_any_traffic() {
     let server = TestServer::start(|_, _| ok_graphql()).await;
     let client = Client::builder().config(config(&server)).build().unwrap();
-    for mode in [AuthMode::Iam, AuthMode::UserPools, AuthMode::Oidc, AuthMode::Lambda] {
-        let e = client.graphql(GraphQLRequest::new("{ ping }")).auth_mode(mode).send().await.unwrap_err();
+    for mode in [
+        AuthMode::Iam,
+        AuthMode::UserPools,
+        AuthMode::Oidc,
+        AuthMode::Lambda,
+    ] {
+        let e = client
+            .graphql(GraphQLRequest::new("{ ping }"))
+            .auth_mode(mode)
+            .send()
+            .await
+            .unwrap_err();
         assert!(e.is_auth(), "{mode}: {e:?}");
         assert!(e.to_string().contains(mode.as_str()), "{e}");
     }
@@ -506,10 +680,20 @@ async fn a_clock_skew_refusal_is_learned_and_retried_once() {
     })
     .await;
     let (client, _) = client(&server);
-    client.graphql(GraphQLRequest::new("mutation { ping }")).auth_mode(AuthMode::Iam).send().await.unwrap();
+    client
+        .graphql(GraphQLRequest::new("mutation { ping }"))
+        .auth_mode(AuthMode::Iam)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(server.requests().len(), 2);
     // The skew is kept: the next call is right the first time.
-    client.graphql(GraphQLRequest::new("mutation { ping }")).auth_mode(AuthMode::Iam).send().await.unwrap();
+    client
+        .graphql(GraphQLRequest::new("mutation { ping }"))
+        .auth_mode(AuthMode::Iam)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(server.requests().len(), 3);
 }
 
@@ -518,8 +702,15 @@ fn httpdate(t: SystemTime) -> String {
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     let (y, m, d) = civil(days);
     let wd = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][days.rem_euclid(7) as usize];
-    let mon = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][m as usize - 1];
-    format!("{wd}, {d:02} {mon} {y} {:02}:{:02}:{:02} GMT", rem / 3600, rem % 3600 / 60, rem % 60)
+    let mon = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ][m as usize - 1];
+    format!(
+        "{wd}, {d:02} {mon} {y} {:02}:{:02}:{:02} GMT",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 fn civil(days: i64) -> (i64, u32, u32) {
@@ -547,7 +738,10 @@ fn amz_date_within_5_min(amz: &str, server_now: SystemTime) -> bool {
     let doy = (153 * ((mo + 9) % 12) + 2) / 5 + d - 1;
     let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
     let t = days * 86_400 + h * 3600 + mi * 60 + s;
-    let now = server_now.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let now = server_now
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
     (t - now).abs() <= 300
 }
 
@@ -560,13 +754,33 @@ async fn secrets_never_show_in_debug_display_or_errors() {
     .await;
     let (client, t) = client(&server);
     let mut texts = vec![format!("{client:?}"), format!("{:?}", client.config())];
-    for mode in [AuthMode::ApiKey, AuthMode::Iam, AuthMode::UserPools, AuthMode::Oidc, AuthMode::Lambda] {
-        let call = client.graphql(GraphQLRequest::new("{ ping }")).auth_mode(mode).api_key(API_KEY).auth_token(t.3.clone());
+    for mode in [
+        AuthMode::ApiKey,
+        AuthMode::Iam,
+        AuthMode::UserPools,
+        AuthMode::Oidc,
+        AuthMode::Lambda,
+    ] {
+        let call = client
+            .graphql(GraphQLRequest::new("{ ping }"))
+            .auth_mode(mode)
+            .api_key(API_KEY)
+            .auth_token(t.3.clone());
         texts.push(format!("{call:?}"));
-        let e = client.graphql(GraphQLRequest::new("{ ping }")).auth_mode(mode).send().await.unwrap_err();
+        let e = client
+            .graphql(GraphQLRequest::new("{ ping }"))
+            .auth_mode(mode)
+            .send()
+            .await
+            .unwrap_err();
         texts.push(format!("{e:?}"));
         texts.push(e.to_string());
-        let req = client.graphql(GraphQLRequest::new("{ ping }")).auth_mode(mode).into_http_request().await.unwrap();
+        let req = client
+            .graphql(GraphQLRequest::new("{ ping }"))
+            .auth_mode(mode)
+            .into_http_request()
+            .await
+            .unwrap();
         texts.push(format!("{:?}", req.headers()));
     }
     texts.push(format!("{:?}", Token::new(t.0.clone())));
@@ -574,5 +788,8 @@ async fn secrets_never_show_in_debug_display_or_errors() {
     for secret in [API_KEY, SECRET, SESSION, &t.0, &t.1, &t.2, &t.3] {
         assert!(!all.contains(secret), "a secret leaked into:\n{all}");
     }
-    assert!(!all.contains("Signature="), "a signature leaked into:\n{all}");
+    assert!(
+        !all.contains("Signature="),
+        "a signature leaked into:\n{all}"
+    );
 }

@@ -1,4 +1,22 @@
-//! A local AWS AppSync-compatible server for tests and quickstarts.
-//!
-//! This crate is being built: it will serve `POST /graphql` and the realtime socket for a schema
-//! and enforce AppSync's auth rules. See the project README for its status.
+//! A local AWS AppSync-compatible server for tests and quickstarts: `POST /graphql` and the
+//! realtime socket for a schema, with AppSync's auth rules really enforced.
+
+mod auth;
+mod engine;
+mod faults;
+mod http;
+mod jwt;
+mod realtime;
+mod resolver;
+mod scalars;
+mod schema;
+mod server;
+pub mod sigv4;
+mod store;
+
+pub use auth::{AuthMode, Identity, LambdaAuthRequest, LambdaAuthResponse};
+pub use faults::{Faults, SocketCommand};
+pub use resolver::{ResolverError, ResolverRequest};
+pub use schema::AWS_PRELUDE;
+pub use server::{Error, LocalAppSync, LocalAppSyncBuilder, TokenSpec};
+pub use store::Store;

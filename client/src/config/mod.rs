@@ -250,6 +250,8 @@ impl EndpointBuilder {
         let before = problems.len();
         let keys = self.keys.clone();
         let url = match &self.url {
+            // Present but not a string: the reader has reported it already.
+            None if reported(problems, &self.path(keys.url)) => None,
             None => {
                 problems.push(format!(
                     "{}: missing; expected the API's URL",
@@ -267,6 +269,7 @@ impl EndpointBuilder {
         };
         let authorization_type = match &self.authorization_type {
             None if self.endpoint_type == EndpointType::Rest => Some(AuthMode::None),
+            None if reported(problems, &self.path(keys.authorization_type)) => None,
             None => {
                 problems.push(format!(
                     "{}: missing; expected one of API_KEY, AWS_IAM, AMAZON_COGNITO_USER_POOLS, \
@@ -332,8 +335,11 @@ impl EndpointBuilder {
             ));
         }
         let region = match (&self.region, &url) {
-            (Some(r), _) if r.trim().is_empty() => {
-                problems.push(format!("{}: empty region", self.path(keys.region)));
+            (Some(r), _) if !valid_region(r) => {
+                problems.push(format!(
+                    "{}: {r:?} is not a region name (expected e.g. \"us-east-1\")",
+                    self.path(keys.region)
+                ));
                 None
             }
             (Some(r), _) => Some(r.clone()),
@@ -381,6 +387,14 @@ impl fmt::Debug for EndpointBuilder {
     }
 }
 
+/// Whether a problem about the value at `path` is already listed.
+fn reported(problems: &[String], path: &str) -> bool {
+    problems.iter().any(|p| {
+        p.strip_prefix(path)
+            .is_some_and(|rest| rest.starts_with(": "))
+    })
+}
+
 fn parse_url(raw: &str) -> std::result::Result<Url, String> {
     if raw.trim().is_empty() {
         return Err("empty; expected the API's URL".to_owned());
@@ -413,11 +427,21 @@ pub(crate) fn region_from_host(endpoint_type: EndpointType, url: &Url) -> Option
     let region = parts.next()?;
     let svc = parts.next()?;
     let id = parts.next()?;
-    let region_ok = !region.is_empty()
-        && region
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    (svc == service && !id.is_empty() && region_ok).then(|| region.to_owned())
+    (svc == service && !id.is_empty() && valid_region(region)).then(|| region.to_owned())
+}
+
+/// `us-east-1`, `cn-north-1`, `us-gov-west-1`: lowercase words and a number, dash-separated.
+fn valid_region(r: &str) -> bool {
+    let parts: Vec<&str> = r.split('-').collect();
+    parts.len() >= 3
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+        && parts
+            .last()
+            .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Whether a URL points at this machine (plain `http://` is allowed only there by default).
@@ -547,7 +571,16 @@ impl Config {
                 json_type(value)
             )));
         };
-        if obj.contains_key("version") {
+        const GEN2_KEYS: [&str; 7] = [
+            "data",
+            "auth",
+            "custom",
+            "rest_api",
+            "storage",
+            "geo",
+            "notifications",
+        ];
+        if obj.contains_key("version") && GEN2_KEYS.iter().any(|k| obj.contains_key(*k)) {
             gen2::parse(obj)
         } else if obj.contains_key("api")
             || obj.contains_key("auth")
@@ -668,6 +701,16 @@ impl ConfigBuilder {
             }
         }
         endpoints.sort_by(|a, b| a.name.cmp(&b.name));
+        // Names of one API share its key: an API_KEY call under any name can use it.
+        for i in 0..endpoints.len() {
+            if endpoints[i].api_key.is_none() {
+                let shared = endpoints
+                    .iter()
+                    .find(|o| o.same_api(&endpoints[i]) && o.api_key.is_some())
+                    .and_then(|o| o.api_key.clone());
+                endpoints[i].api_key = shared;
+            }
+        }
         for (ty, default) in [
             (EndpointType::GraphQL, &self.default_graphql),
             (EndpointType::Rest, &self.default_rest),

@@ -84,7 +84,9 @@ pub struct TestServer {
 
 impl TestServer {
     /// Starts on 127.0.0.1:0; `responder(request, index)` answers the index-th request.
-    pub async fn start(responder: impl Fn(&Recorded, usize) -> Reply + Send + Sync + 'static) -> TestServer {
+    pub async fn start(
+        responder: impl Fn(&Recorded, usize) -> Reply + Send + Sync + 'static,
+    ) -> TestServer {
         let requests = Arc::new(Mutex::new(Vec::new()));
         let shared = Shared {
             requests: requests.clone(),
@@ -96,7 +98,11 @@ impl TestServer {
         let task = tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
         });
-        TestServer { addr, requests, task }
+        TestServer {
+            addr,
+            requests,
+            task,
+        }
     }
 
     /// `http://127.0.0.1:PORT{path}`.
@@ -116,10 +122,21 @@ impl Drop for TestServer {
     }
 }
 
-async fn handle(State(s): State<Shared>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn handle(
+    State(s): State<Shared>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let mut hs: Vec<(String, String)> = headers
         .iter()
-        .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect();
     // HTTP/2 carries the host in the URI's authority.
     if !hs.iter().any(|(k, _)| k == "host") {
@@ -154,5 +171,9 @@ async fn handle(State(s): State<Shared>, method: Method, uri: Uri, headers: Head
 pub fn jwt(claims: serde_json::Value) -> String {
     use base64::Engine;
     let b = |v: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
-    format!("{}.{}.c2ln", b(r#"{"alg":"none","typ":"JWT"}"#), b(&claims.to_string()))
+    format!(
+        "{}.{}.c2ln",
+        b(r#"{"alg":"none","typ":"JWT"}"#),
+        b(&claims.to_string())
+    )
 }

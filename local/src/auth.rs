@@ -1,0 +1,496 @@
+//! Who is calling: AppSync's auth modes, the identity a request proves, and the checks of §3.1
+//! and §3.4 (API keys, Cognito and OIDC JWTs, IAM SigV4, a Lambda authorizer).
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use serde_json::{json, Value};
+
+use crate::jwt::{epoch, peek_claims, SigningKey};
+use crate::sigv4;
+
+/// An AppSync auth mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum AuthMode {
+    /// `API_KEY`.
+    ApiKey,
+    /// `AWS_IAM`.
+    Iam,
+    /// `AMAZON_COGNITO_USER_POOLS`.
+    UserPools,
+    /// `OPENID_CONNECT`.
+    Oidc,
+    /// `AWS_LAMBDA`.
+    Lambda,
+}
+
+impl AuthMode {
+    /// The AppSync name, e.g. `AMAZON_COGNITO_USER_POOLS`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMode::ApiKey => "API_KEY",
+            AuthMode::Iam => "AWS_IAM",
+            AuthMode::UserPools => "AMAZON_COGNITO_USER_POOLS",
+            AuthMode::Oidc => "OPENID_CONNECT",
+            AuthMode::Lambda => "AWS_LAMBDA",
+        }
+    }
+}
+
+impl fmt::Display for AuthMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a request proved about its caller.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Identity {
+    /// The mode it authenticated with.
+    pub mode: AuthMode,
+    /// JWT claims (user pools, OIDC).
+    pub claims: Option<Value>,
+    /// `cognito:groups` (user pools).
+    pub groups: Vec<String>,
+    /// The access key id (IAM).
+    pub access_key_id: Option<String>,
+    /// The Lambda authorizer's `resolverContext`.
+    pub resolver_context: Option<Value>,
+    /// The Lambda authorizer's `deniedFields` (`Type.field` or field ARNs).
+    pub denied_fields: Vec<String>,
+}
+
+impl Identity {
+    pub(crate) fn new(mode: AuthMode) -> Self {
+        Identity {
+            mode,
+            claims: None,
+            groups: Vec::new(),
+            access_key_id: None,
+            resolver_context: None,
+            denied_fields: Vec::new(),
+        }
+    }
+
+    /// Whether the Lambda authorizer denied `Type.field`.
+    pub(crate) fn denies(&self, type_name: &str, field: &str) -> bool {
+        self.denied_fields.iter().any(|d| {
+            d == &format!("{type_name}.{field}")
+                || d.ends_with(&format!("/types/{type_name}/fields/{field}"))
+        })
+    }
+}
+
+/// What the Lambda authorizer receives (AppSync's request shape).
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct LambdaAuthRequest {
+    /// The `Authorization` value, verbatim.
+    pub authorization_token: String,
+    /// The GraphQL document, when known (empty for a realtime connect).
+    pub query_string: String,
+    /// The operation name, if any.
+    pub operation_name: Option<String>,
+    /// The variables.
+    pub variables: Value,
+}
+
+/// What the Lambda authorizer answers.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct LambdaAuthResponse {
+    /// Whether the call may go on.
+    pub is_authorized: bool,
+    /// Handed to resolvers as `identity.resolverContext`.
+    pub resolver_context: Option<Value>,
+    /// Fields to deny (`Type.field`).
+    pub denied_fields: Vec<String>,
+}
+
+impl LambdaAuthResponse {
+    /// Allows the call.
+    pub fn allow() -> Self {
+        LambdaAuthResponse {
+            is_authorized: true,
+            ..Default::default()
+        }
+    }
+
+    /// Refuses the call.
+    pub fn deny() -> Self {
+        LambdaAuthResponse::default()
+    }
+
+    /// Sets the resolver context.
+    pub fn resolver_context(mut self, context: Value) -> Self {
+        self.resolver_context = Some(context);
+        self
+    }
+
+    /// Denies these fields (`Type.field`).
+    pub fn denied_fields(mut self, fields: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.denied_fields = fields.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
+/// A boxed future.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The Lambda authorizer: an async closure from [`LambdaAuthRequest`] to [`LambdaAuthResponse`].
+pub type LambdaAuthorizer =
+    Arc<dyn Fn(LambdaAuthRequest) -> BoxFuture<'static, LambdaAuthResponse> + Send + Sync>;
+
+/// An API key and when it expires.
+#[derive(Clone)]
+pub(crate) struct ApiKey {
+    pub key: String,
+    pub expires: Option<SystemTime>,
+}
+
+/// IAM credentials the server accepts.
+#[derive(Clone)]
+pub(crate) struct IamCredential {
+    pub access_key_id: String,
+    pub secret: String,
+    pub session_token: Option<String>,
+}
+
+/// A Cognito user pool the server runs.
+pub(crate) struct UserPool {
+    pub pool_id: String,
+    pub client_id: String,
+    pub issuer: String,
+    pub key: SigningKey,
+}
+
+/// An OIDC issuer the server holds the key of.
+pub(crate) struct OidcIssuer {
+    pub issuer: String,
+    pub client_id: Option<String>,
+    pub key: SigningKey,
+}
+
+/// Everything needed to authenticate a request.
+pub(crate) struct Authenticator {
+    pub modes: BTreeSet<AuthMode>,
+    pub api_keys: Vec<ApiKey>,
+    pub iam: Vec<IamCredential>,
+    pub user_pool: Option<UserPool>,
+    pub oidc: Option<OidcIssuer>,
+    pub lambda: Option<LambdaAuthorizer>,
+    pub region: String,
+    pub max_skew: Duration,
+}
+
+/// Why a request was refused: AppSync's status, error type and message.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct AuthFailure {
+    pub status: u16,
+    pub error_type: &'static str,
+    pub message: String,
+}
+
+impl AuthFailure {
+    fn unauthorized(message: impl Into<String>) -> Self {
+        AuthFailure {
+            status: 401,
+            error_type: "UnauthorizedException",
+            message: message.into(),
+        }
+    }
+
+    fn forbidden(error_type: &'static str, message: impl Into<String>) -> Self {
+        AuthFailure {
+            status: 403,
+            error_type,
+            message: message.into(),
+        }
+    }
+
+    /// The `errors` envelope AppSync answers with.
+    pub(crate) fn body(&self) -> Value {
+        json!({"errors": [{"errorType": self.error_type, "message": self.message}]})
+    }
+}
+
+/// A request to authenticate: headers (any case), and what SigV4 covers.
+pub(crate) struct AuthInput<'a> {
+    pub headers: &'a [(String, String)],
+    pub method: &'a str,
+    pub path: &'a str,
+    pub query: &'a str,
+    pub body: &'a [u8],
+    /// For the Lambda authorizer.
+    pub query_string: &'a str,
+    pub operation_name: Option<&'a str>,
+    pub variables: &'a Value,
+}
+
+impl AuthInput<'_> {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn strip_bearer(token: &str) -> &str {
+    token
+        .strip_prefix("Bearer ")
+        .or_else(|| token.strip_prefix("bearer "))
+        .unwrap_or(token)
+        .trim()
+}
+
+impl Authenticator {
+    /// Picks the mode from what the request carries (§3.1) and checks the identity (§3.4).
+    pub(crate) async fn authenticate(
+        &self,
+        input: &AuthInput<'_>,
+    ) -> Result<Identity, AuthFailure> {
+        if let Some(key) = input.header("x-api-key") {
+            if self.modes.contains(&AuthMode::ApiKey) {
+                return self.check_api_key(key);
+            }
+        }
+        let authorization = input.header("authorization").map(str::trim).unwrap_or("");
+        if authorization.starts_with(sigv4::ALGORITHM) && self.modes.contains(&AuthMode::Iam) {
+            return self.check_iam(input);
+        }
+        if !authorization.is_empty() {
+            let token = strip_bearer(authorization);
+            if let Some(claims) = peek_claims(token) {
+                let iss = claims.get("iss").and_then(Value::as_str).unwrap_or("");
+                if let Some(pool) = &self.user_pool {
+                    if iss.starts_with("https://cognito-idp.")
+                        && self.modes.contains(&AuthMode::UserPools)
+                    {
+                        return check_user_pool(pool, token);
+                    }
+                }
+                if let Some(oidc) = &self.oidc {
+                    if iss.trim_end_matches('/') == oidc.issuer.trim_end_matches('/')
+                        && self.modes.contains(&AuthMode::Oidc)
+                    {
+                        return check_oidc(oidc, token);
+                    }
+                }
+            }
+            if let (Some(lambda), true) = (&self.lambda, self.modes.contains(&AuthMode::Lambda)) {
+                let resp = lambda(LambdaAuthRequest {
+                    authorization_token: authorization.to_owned(),
+                    query_string: input.query_string.to_owned(),
+                    operation_name: input.operation_name.map(str::to_owned),
+                    variables: input.variables.clone(),
+                })
+                .await;
+                if !resp.is_authorized {
+                    return Err(AuthFailure::unauthorized(
+                        "You are not authorized to make this call.",
+                    ));
+                }
+                let mut id = Identity::new(AuthMode::Lambda);
+                id.resolver_context = resp.resolver_context;
+                id.denied_fields = resp.denied_fields;
+                return Ok(id);
+            }
+            return Err(AuthFailure::unauthorized(
+                "Valid authorization header not provided.",
+            ));
+        }
+        Err(AuthFailure::unauthorized("Missing authorization header."))
+    }
+
+    fn check_api_key(&self, key: &str) -> Result<Identity, AuthFailure> {
+        let now = SystemTime::now();
+        match self.api_keys.iter().find(|k| k.key == key) {
+            Some(k) if k.expires.is_some_and(|e| e <= now) => {
+                Err(AuthFailure::unauthorized("API key has expired."))
+            }
+            Some(_) => Ok(Identity::new(AuthMode::ApiKey)),
+            None => Err(AuthFailure::unauthorized(
+                "You are not authorized to make this call.",
+            )),
+        }
+    }
+
+    fn check_iam(&self, input: &AuthInput<'_>) -> Result<Identity, AuthFailure> {
+        let parts = sigv4::SignedRequestParts {
+            method: input.method,
+            path: input.path,
+            query: input.query,
+            headers: input.headers.to_vec(),
+            body: input.body,
+        };
+        let parsed = sigv4::parse_authorization(input.header("authorization").unwrap_or(""))
+            .map_err(|e| AuthFailure::forbidden("IncompleteSignatureException", e))?;
+        let Some(cred) = self
+            .iam
+            .iter()
+            .find(|c| c.access_key_id == parsed.access_key_id)
+        else {
+            return Err(AuthFailure::forbidden(
+                "UnrecognizedClientException",
+                "The security token included in the request is invalid.",
+            ));
+        };
+        let verified = sigv4::verify(
+            &parts,
+            |akid| (akid == cred.access_key_id).then(|| cred.secret.clone()),
+            "appsync",
+            &self.region,
+        )
+        .map_err(|e| {
+            if e.contains("signature mismatch") {
+                AuthFailure::forbidden(
+                    "InvalidSignatureException",
+                    "The request signature we calculated does not match the signature you provided. \
+                     Check your AWS Secret Access Key and signing method.",
+                )
+            } else {
+                AuthFailure::forbidden("IncompleteSignatureException", e)
+            }
+        })?;
+        if cred.session_token.is_some() && verified.session_token != cred.session_token {
+            return Err(AuthFailure::forbidden(
+                "UnrecognizedClientException",
+                "The security token included in the request is invalid.",
+            ));
+        }
+        let date = input.header("x-amz-date").unwrap_or("");
+        match amz_date_epoch(date) {
+            Some(t) if t.abs_diff(epoch(SystemTime::now())) <= self.max_skew.as_secs() => {}
+            _ => {
+                return Err(AuthFailure::forbidden(
+                    "InvalidSignatureException",
+                    format!(
+                        "Signature expired: {date} is now earlier or later than the allowed skew."
+                    ),
+                ))
+            }
+        }
+        let mut id = Identity::new(AuthMode::Iam);
+        id.access_key_id = Some(cred.access_key_id.clone());
+        Ok(id)
+    }
+}
+
+fn check_user_pool(pool: &UserPool, token: &str) -> Result<Identity, AuthFailure> {
+    let claims = pool
+        .key
+        .verify(token, &pool.issuer)
+        .map_err(AuthFailure::unauthorized)?;
+    let client = match claims.get("token_use").and_then(Value::as_str) {
+        Some("id") => claims.get("aud").and_then(Value::as_str),
+        Some("access") => claims.get("client_id").and_then(Value::as_str),
+        _ => return Err(AuthFailure::unauthorized("Token use is not id or access.")),
+    };
+    if client != Some(pool.client_id.as_str()) {
+        return Err(AuthFailure::unauthorized(
+            "Token was not issued for this client.",
+        ));
+    }
+    let mut id = Identity::new(AuthMode::UserPools);
+    id.groups = claims
+        .get("cognito:groups")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|g| g.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    id.claims = Some(claims);
+    Ok(id)
+}
+
+fn check_oidc(oidc: &OidcIssuer, token: &str) -> Result<Identity, AuthFailure> {
+    let claims = oidc
+        .key
+        .verify(token, &oidc.issuer)
+        .map_err(AuthFailure::unauthorized)?;
+    if let Some(client) = &oidc.client_id {
+        let aud_ok = match claims.get("aud") {
+            Some(Value::String(a)) => a == client,
+            Some(Value::Array(a)) => a.iter().any(|v| v.as_str() == Some(client)),
+            _ => false,
+        } || claims.get("client_id").and_then(Value::as_str) == Some(client);
+        if !aud_ok {
+            return Err(AuthFailure::unauthorized(
+                "Token was not issued for this client.",
+            ));
+        }
+    }
+    let mut id = Identity::new(AuthMode::Oidc);
+    id.claims = Some(claims);
+    Ok(id)
+}
+
+/// `20150830T123600Z` as seconds since the epoch.
+fn amz_date_epoch(s: &str) -> Option<u64> {
+    let b = s.as_bytes();
+    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
+        return None;
+    }
+    let n = |a: usize, z: usize| s.get(a..z)?.parse::<i64>().ok();
+    let (y, mo, d, h, mi, sec) = (
+        n(0, 4)?,
+        n(4, 6)?,
+        n(6, 8)?,
+        n(9, 11)?,
+        n(11, 13)?,
+        n(13, 15)?,
+    );
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
+        return None;
+    }
+    let yy = if mo <= 2 { y - 1 } else { y };
+    let era = yy.div_euclid(400);
+    let yoe = yy - era * 400;
+    let doy = (153 * ((mo + 9) % 12) + 2) / 5 + d - 1;
+    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
+    u64::try_from(days * 86_400 + h * 3600 + mi * 60 + sec).ok()
+}
+
+/// `YYYYMMDD'T'HHMMSS'Z'` for a time (used by tests and realtime helpers).
+pub(crate) fn amz_date(t: SystemTime) -> String {
+    let secs = epoch(t) as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amz_dates_round_trip() {
+        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_440_938_160);
+        assert_eq!(amz_date(t), "20150830T123600Z");
+        assert_eq!(amz_date_epoch("20150830T123600Z"), Some(1_440_938_160));
+        assert_eq!(amz_date_epoch("2015-08-30"), None);
+        assert_eq!(amz_date_epoch("20151330T123600Z"), None);
+    }
+}

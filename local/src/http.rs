@@ -1,0 +1,160 @@
+//! `POST /graphql`: AppSync's request and error shapes, authentication, then execution.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+
+use crate::auth::{AuthFailure, AuthInput};
+use crate::server::Server;
+
+/// Headers as `(lowercase name, value)` pairs, the form the auth checks take.
+pub(crate) fn header_pairs(headers: &HeaderMap, uri: &Uri) -> Vec<(String, String)> {
+    let mut hs: Vec<(String, String)> = headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    if !hs.iter().any(|(k, _)| k == "host") {
+        if let Some(a) = uri.authority() {
+            hs.push(("host".into(), a.to_string()));
+        }
+    }
+    hs
+}
+
+pub(crate) fn json_response(status: u16, body: &Value, error_type: Option<&str>) -> Response {
+    let mut r = (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/json; charset=UTF-8",
+        )],
+        body.to_string(),
+    )
+        .into_response();
+    if let Some(t) = error_type {
+        if let Ok(v) = HeaderValue::from_str(t) {
+            r.headers_mut().insert("x-amzn-errortype", v);
+        }
+    }
+    r
+}
+
+/// The answer to an authentication failure; 403s carry `Date` so clients can learn their skew.
+pub(crate) fn auth_failure_response(f: &AuthFailure) -> Response {
+    let mut r = json_response(f.status, &f.body(), Some(f.error_type));
+    if f.status == 403 {
+        if let Ok(v) = HeaderValue::from_str(&http_date(SystemTime::now())) {
+            r.headers_mut().insert(axum::http::header::DATE, v);
+        }
+    }
+    r
+}
+
+fn malformed(message: &str) -> Response {
+    json_response(
+        400,
+        &json!({"errors": [{"errorType": "MalformedHttpRequestException", "message": message}]}),
+        Some("MalformedHttpRequestException"),
+    )
+}
+
+pub(crate) async fn graphql(
+    State(server): State<Arc<Server>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(status) = server.faults.take_http_failure() {
+        let t = if status == 429 {
+            "TooManyRequestsException"
+        } else {
+            "InternalFailure"
+        };
+        return json_response(
+            status,
+            &json!({"errors": [{"errorType": t, "message": "injected failure"}]}),
+            Some(t),
+        );
+    }
+    if body.is_empty() {
+        return malformed("Request body is empty.");
+    }
+    let Ok(Value::Object(req)) = serde_json::from_slice::<Value>(&body) else {
+        return malformed("Unable to parse GraphQL query.");
+    };
+    let Some(query) = req.get("query").and_then(Value::as_str) else {
+        return malformed("Unable to parse GraphQL query.");
+    };
+    let variables = match req.get("variables") {
+        None | Some(Value::Null) => json!({}),
+        Some(v @ Value::Object(_)) => v.clone(),
+        Some(_) => return malformed("Variables must be a JSON object."),
+    };
+    let operation_name = req.get("operationName").and_then(Value::as_str);
+    let headers = header_pairs(&headers, &uri);
+    let input = AuthInput {
+        headers: &headers,
+        method: method.as_str(),
+        path: uri.path(),
+        query: uri.query().unwrap_or(""),
+        body: &body,
+        query_string: query,
+        operation_name,
+        variables: &variables,
+    };
+    let identity = match server.auth.authenticate(&input).await {
+        Ok(id) => id,
+        Err(f) => return auth_failure_response(&f),
+    };
+    let answer = server
+        .engine
+        .execute(query, variables.clone(), operation_name, identity)
+        .await;
+    json_response(200, &answer, None)
+}
+
+/// An IMF-fixdate, e.g. `Sun, 30 Aug 2015 12:36:00 GMT`.
+pub(crate) fn http_date(t: SystemTime) -> String {
+    let secs = t
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0) as i64;
+    let days = secs.div_euclid(86_400);
+    let amz = crate::auth::amz_date(t);
+    let wd = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][days.rem_euclid(7) as usize];
+    let months = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let m: usize = amz[4..6].parse().unwrap_or(1);
+    format!(
+        "{wd}, {} {} {} {}:{}:{} GMT",
+        &amz[6..8],
+        months[m.clamp(1, 12) - 1],
+        &amz[0..4],
+        &amz[9..11],
+        &amz[11..13],
+        &amz[13..15]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_dates() {
+        let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_440_938_160);
+        assert_eq!(http_date(t), "Sun, 30 Aug 2015 12:36:00 GMT");
+    }
+}
