@@ -115,6 +115,12 @@ const describeError = (err) => {
             message: e.originalError.message,
             ...(e.originalError.$metadata ? { httpStatusCode: e.originalError.$metadata.httpStatusCode } : {}),
           };
+          // Network failures (refused connection, TLS): the fetch error and its cause.
+          const under = e.originalError.underlyingError;
+          if (under) {
+            out.originalError.underlyingError = [under.message, under.cause?.code, under.cause?.message]
+              .filter(Boolean).join(': ');
+          }
           // Non-2xx HTTP answers: Amplify keeps the raw response (status, headers, body text).
           const resp = e.originalError.response;
           if (resp) {

@@ -3,5 +3,7 @@
 #![allow(dead_code)]
 
 pub mod server;
-pub mod sigv4;
 pub mod simulator;
+
+/// The SigV4 verifier of appsync-local: written from the spec, independent of `aws-sigv4`.
+pub use appsync_local::sigv4;

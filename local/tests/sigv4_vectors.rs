@@ -1,12 +1,11 @@
-//! Checks the independent SigV4 verifier (`support/sigv4.rs`) against the AWS signing test suite and tampering.
+//! Checks the SigV4 verifier of appsync-local (`appsync_local::sigv4`) against the AWS signing test suite and tampering.
 //!
 //! The vectors are copied from the `aws-signing-test-suite/v4` directory shipped in the sources of
 //! the `aws-sigv4` crate (version 1.6.4): request (`header-signed-request.txt`), canonical request
 //! (`header-canonical-request.txt`) and signature. Credentials for all of them: `AKIDEXAMPLE` /
 //! `wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY`.
 
-#[path = "support/sigv4.rs"]
-mod sigv4;
+use appsync_local::sigv4;
 
 use sigv4::{canonical_request, parse_authorization, sign, verify, SignedRequestParts};
 
