@@ -25,6 +25,9 @@ use crate::scalars;
 use crate::schema::{SchemaModel, AWS_SCALARS};
 use crate::store::Store;
 
+/// The error extension that carries a resolver error's path to `finish`.
+const PATH_EXT: &str = "appsyncLocalPath";
+
 /// A mutation's result, offered to the subscriptions it triggers.
 #[derive(Clone, Debug)]
 pub(crate) struct MutationEvent {
@@ -288,7 +291,7 @@ impl Engine {
             req = req.operation_name(op);
         }
         let resp = self.schema.execute(req).await;
-        let body = response_json(resp);
+        let body = finish(&self.core.model, &doc, operation_name, resp);
         if let Some((OperationType::Mutation, fields)) = roots {
             self.publish(&fields, &body);
         }
@@ -358,7 +361,12 @@ impl Engine {
                 biased;
                 ok = &mut rx => {
                     if ok.is_ok() {
-                        return Ok(stream.map(response_json).boxed());
+                        let core = self.core.clone();
+                        let op = operation_name.map(str::to_owned);
+                        let doc = Arc::new(doc);
+                        return Ok(stream
+                            .map(move |r| finish(&core.model, &doc, op.as_deref(), r))
+                            .boxed());
                     }
                     // The resolver dropped the signal without firing it: wait for its error.
                     let first = stream.next().await;
@@ -376,10 +384,7 @@ impl Engine {
 }
 
 fn error_entries(resp: async_graphql::Response) -> Vec<Value> {
-    response_json(resp)["errors"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
+    resp.errors.into_iter().map(error_json).collect()
 }
 
 fn input_value(def: &async_graphql::parser::types::InputValueDefinition) -> InputValue {
@@ -450,6 +455,31 @@ fn field_resolver(
         let field = field.clone();
         let ret = ret.clone();
         FieldFuture::new(async move {
+            let result = resolve_field(&core, &ctx, &type_name, &field, &ret).await;
+            // async-graphql's dynamic schema leaves resolver errors without a path: add it.
+            result.map_err(|e| {
+                let path = ctx
+                    .path_node
+                    .as_ref()
+                    .and_then(|p| serde_json::to_value(p).ok())
+                    .and_then(|v| GqlValue::from_json(v).ok())
+                    .unwrap_or(GqlValue::Null);
+                e.extend_with(|_, ext| ext.set(PATH_EXT, path.clone()))
+            })
+        })
+    }
+}
+
+async fn resolve_field(
+    core: &Core,
+    ctx: &ResolverContext<'_>,
+    type_name: &str,
+    field: &str,
+    ret: &Type,
+) -> async_graphql::Result<Option<FieldValue<'static>>> {
+    {
+        {
+            let (type_name, field, ret) = (type_name.to_owned(), field.to_owned(), ret.clone());
             let identity = ctx.data::<Identity>()?;
             if !core.model.admits(&type_name, &field, identity) {
                 return Err(unauthorized(&field, &type_name));
@@ -465,7 +495,7 @@ fn field_resolver(
                 r(ResolverRequest {
                     type_name: type_name.clone(),
                     field_name: field.clone(),
-                    arguments: args_json(&ctx),
+                    arguments: args_json(ctx),
                     source,
                     identity: identity.clone(),
                     store: core.store.clone(),
@@ -474,7 +504,7 @@ fn field_resolver(
                 .map_err(resolver_error)?
             } else if is_query || is_mutation {
                 core.store
-                    .resolve_root(&core.model, is_mutation, &field, &ret, &args_json(&ctx))
+                    .resolve_root(&core.model, is_mutation, &field, &ret, &args_json(ctx))
                     .map_err(resolver_error)?
             } else {
                 match ctx.parent_value.as_value() {
@@ -486,7 +516,7 @@ fn field_resolver(
                 }
             };
             to_field_value(&core.model, &ret, value)
-        })
+        }
     }
 }
 
@@ -567,19 +597,211 @@ fn subscription_resolver(
     }
 }
 
-/// async-graphql's response in AppSync's shape: AppSync's keys at the top level of each error,
-/// `sourceName` in locations, `data: null` when nothing resolved.
-pub(crate) fn response_json(resp: async_graphql::Response) -> Value {
-    let data = resp.data.into_json().unwrap_or(Value::Null);
+/// AppSync's answer from async-graphql's: errors in AppSync's shape, and the nulls GraphQL requires
+/// where fields failed (async-graphql drops a failed field from its parent instead, and turns a
+/// parent whose fields all failed into null), propagated up through non-null fields.
+pub(crate) fn finish(
+    model: &SchemaModel,
+    doc: &ExecutableDocument,
+    operation: Option<&str>,
+    resp: async_graphql::Response,
+) -> Value {
+    let mut data = resp.data.into_json().unwrap_or(Value::Null);
+    let errors: Vec<Value> = resp.errors.into_iter().map(error_json).collect();
+    if let Some((root, items)) = operation_root(model, doc, operation) {
+        let mut targets: Vec<Vec<Value>> = Vec::new();
+        for e in &errors {
+            let Some(path) = e["path"].as_array().filter(|p| !p.is_empty()) else {
+                continue;
+            };
+            let non_null = nullability(model, doc, &root, items, path);
+            let mut k = path.len();
+            while k > 0 && non_null[k - 1] {
+                k -= 1;
+            }
+            targets.push(path[..k].to_vec());
+        }
+        targets.sort_by_key(Vec::len);
+        let mut nulled: Vec<Vec<Value>> = Vec::new();
+        for t in targets {
+            if nulled.iter().any(|n| t.starts_with(n)) {
+                continue;
+            }
+            if t.is_empty() {
+                data = Value::Null;
+            } else {
+                if data.is_null() {
+                    data = Value::Object(Map::new());
+                }
+                set_null(&mut data, &t);
+            }
+            nulled.push(t);
+        }
+    }
     let mut out = Map::new();
     out.insert("data".into(), data);
-    if !resp.errors.is_empty() {
-        out.insert(
-            "errors".into(),
-            Value::Array(resp.errors.into_iter().map(error_json).collect()),
-        );
+    if !errors.is_empty() {
+        out.insert("errors".into(), Value::Array(errors));
     }
     Value::Object(out)
+}
+
+/// Sets `null` at a path, making the objects on the way that async-graphql collapsed to null.
+fn set_null(data: &mut Value, path: &[Value]) {
+    let mut cur = data;
+    for (i, seg) in path.iter().enumerate() {
+        let last = i + 1 == path.len();
+        cur = match seg {
+            Value::String(k) => {
+                if !cur.is_object() {
+                    *cur = Value::Object(Map::new());
+                }
+                let Value::Object(o) = cur else { return };
+                if last {
+                    o.insert(k.clone(), Value::Null);
+                    return;
+                }
+                o.entry(k.clone()).or_insert(Value::Null)
+            }
+            Value::Number(n) => {
+                let (Value::Array(a), Some(i)) = (cur, n.as_u64()) else {
+                    return;
+                };
+                let Some(item) = a.get_mut(i as usize) else {
+                    return;
+                };
+                if last {
+                    *item = Value::Null;
+                    return;
+                }
+                item
+            }
+            _ => return,
+        };
+    }
+}
+
+type Items = [async_graphql::Positioned<Selection>];
+
+fn operation_root<'d>(
+    model: &SchemaModel,
+    doc: &'d ExecutableDocument,
+    name: Option<&str>,
+) -> Option<(String, &'d Items)> {
+    let op = match name {
+        Some(n) => {
+            doc.operations
+                .iter()
+                .find(|(on, _)| on.map(|x| x.as_str()) == Some(n))?
+                .1
+        }
+        None => doc.operations.iter().next()?.1,
+    };
+    let root = match op.node.ty {
+        OperationType::Query => Some(model.query.clone()),
+        OperationType::Mutation => model.mutation.clone(),
+        OperationType::Subscription => model.subscription.clone(),
+    }?;
+    Some((root, &op.node.selection_set.node.items))
+}
+
+/// For each prefix of an error path: whether the value there is non-null in the schema
+/// (unknown counts as nullable, so nothing is propagated on a guess).
+fn nullability(
+    model: &SchemaModel,
+    doc: &ExecutableDocument,
+    root: &str,
+    items: &Items,
+    path: &[Value],
+) -> Vec<bool> {
+    let mut out = Vec::with_capacity(path.len());
+    let mut type_name = root.to_owned();
+    let mut items: &Items = items;
+    let mut cur: Option<Type> = None;
+    for seg in path {
+        let non_null = match seg {
+            Value::String(key) => {
+                let found = find_field(doc, items, key, None).and_then(|(f, cond)| {
+                    let owner = cond.unwrap_or_else(|| type_name.clone());
+                    let fname = f.node.name.node.as_str();
+                    let def = model.field(&owner, fname).or_else(|| {
+                        model
+                            .possible_types(&owner)
+                            .iter()
+                            .find_map(|t| model.field(t, fname))
+                    })?;
+                    Some((f, def.ty.node.clone()))
+                });
+                match found {
+                    Some((f, ty)) => {
+                        type_name = crate::schema::named_type(&ty).to_owned();
+                        items = &f.node.selection_set.node.items;
+                        let nn = !ty.nullable;
+                        cur = Some(ty);
+                        nn
+                    }
+                    None => {
+                        cur = None;
+                        false
+                    }
+                }
+            }
+            _ => match cur.take() {
+                Some(Type {
+                    base: BaseType::List(inner),
+                    ..
+                }) => {
+                    let nn = !inner.nullable;
+                    cur = Some(*inner);
+                    nn
+                }
+                _ => false,
+            },
+        };
+        out.push(non_null);
+    }
+    out
+}
+
+/// The field selected under a response key, looking into fragments; with the fragment's type
+/// condition, if it came from one.
+fn find_field<'d>(
+    doc: &'d ExecutableDocument,
+    items: &'d Items,
+    key: &str,
+    cond: Option<String>,
+) -> Option<(
+    &'d async_graphql::Positioned<async_graphql::parser::types::Field>,
+    Option<String>,
+)> {
+    for s in items {
+        let found = match &s.node {
+            Selection::Field(f) if f.node.response_key().node == key => {
+                return Some((f, cond.clone()))
+            }
+            Selection::Field(_) => None,
+            Selection::InlineFragment(i) => {
+                let c = i
+                    .node
+                    .type_condition
+                    .as_ref()
+                    .map(|t| t.node.on.node.to_string())
+                    .or(cond.clone());
+                find_field(doc, &i.node.selection_set.node.items, key, c)
+            }
+            Selection::FragmentSpread(fs) => doc
+                .fragments
+                .get(&fs.node.fragment_name.node)
+                .and_then(|fr| {
+                    let c = Some(fr.node.type_condition.node.on.node.to_string());
+                    find_field(doc, &fr.node.selection_set.node.items, key, c)
+                }),
+        };
+        if found.is_some() {
+            return found;
+        }
+    }
+    None
 }
 
 fn error_json(e: ServerError) -> Value {
@@ -591,7 +813,9 @@ fn error_json(e: ServerError) -> Value {
     };
     let error_type = ext("errorType");
     let path = if e.path.is_empty() {
-        Value::Null
+        ext(PATH_EXT)
+            .filter(|p| p.is_array())
+            .unwrap_or(Value::Null)
     } else {
         Value::Array(
             e.path

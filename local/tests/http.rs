@@ -1,0 +1,734 @@
+//! appsync-local over HTTP: each auth mode accepted with good credentials and refused with bad
+//! ones, the directive matrix, AppSync's error shapes, default and user resolvers, faults.
+
+mod support;
+
+use appsync_client::{AuthMode as M, Client, Config, GraphQLRequest, RetryPolicy};
+use appsync_local::{AuthMode, LocalAppSync, ResolverError};
+use serde_json::{json, Value};
+use support::local::{self, API_KEY, CLIENT_ID, SECRET};
+
+const GET: &str = "query Get($id: ID!) { getNote(id: $id) { id content } }";
+const CREATE: &str =
+    "mutation C($input: CreateNoteInput!) { createNote(input: $input) { id content owner } }";
+
+async fn create(client: &Client, mode: M, id: &str) -> Value {
+    let r = client
+        .graphql(GraphQLRequest::new(CREATE).variables(
+            json!({"input": {"id": id, "content": format!("c-{id}"), "owner": "alice"}}),
+        ))
+        .auth_mode(mode)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.errors.is_empty(), "{mode}: {:?}", r.errors);
+    r.data.unwrap()
+}
+
+#[tokio::test]
+async fn every_mode_is_accepted_with_good_credentials() {
+    let local = local::start().await;
+    let client = local::client(&local);
+    create(&client, M::Iam, "n1").await;
+    create(&client, M::UserPools, "n2").await;
+    create(&client, M::Lambda, "n3").await;
+    for mode in [M::ApiKey, M::Iam, M::UserPools, M::Oidc, M::Lambda] {
+        let r = client
+            .graphql(GraphQLRequest::new(GET).variables(json!({"id": "n1"})))
+            .auth_mode(mode)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{mode}: {e}"));
+        assert_eq!(
+            r.data,
+            Some(json!({"getNote": {"id": "n1", "content": "c-n1"}})),
+            "{mode}: {:?}",
+            r.errors
+        );
+    }
+    let r = client
+        .graphql(GraphQLRequest::new(
+            "{ listNotes { items { id } nextToken } }",
+        ))
+        .send()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = r.data.as_ref().unwrap()["listNotes"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["n1", "n2", "n3"]);
+}
+
+/// Sends and expects an HTTP error with this status and error type.
+async fn refused(
+    call: appsync_client::GraphQLCall<Value>,
+    status: u16,
+    error_type: &str,
+) -> String {
+    let e = call.send().await.expect_err("the server should refuse");
+    assert_eq!(e.status_code().map(|s| s.as_u16()), Some(status), "{e}");
+    assert_eq!(e.error_type(), Some(error_type), "{e}");
+    e.to_string()
+}
+
+fn q(client: &Client) -> appsync_client::GraphQLCall<Value> {
+    client.graphql(GraphQLRequest::new(GET).variables(json!({"id": "x"})))
+}
+
+#[tokio::test]
+async fn api_keys_wrong_and_expired_are_refused() {
+    let past = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+    let local = local::start_with(|b| b.api_key_expiring("da2-expired", past)).await;
+    let client = local::client(&local);
+    let m = refused(
+        q(&client).api_key("da2-wrong"),
+        401,
+        "UnauthorizedException",
+    )
+    .await;
+    assert!(!m.contains("da2-wrong"));
+    let m = refused(
+        q(&client).api_key("da2-expired"),
+        401,
+        "UnauthorizedException",
+    )
+    .await;
+    assert!(m.contains("expired"), "{m}");
+    q(&client).send().await.unwrap();
+}
+
+#[tokio::test]
+async fn jwts_are_verified() {
+    let local = local::start().await;
+    let client = local::client(&local);
+    let good = local.user_pool_token("alice").mint();
+    q(&client)
+        .auth_mode(M::UserPools)
+        .auth_token(good.clone())
+        .send()
+        .await
+        .unwrap();
+    q(&client)
+        .auth_mode(M::UserPools)
+        .auth_token(format!("Bearer {good}"))
+        .send()
+        .await
+        .unwrap();
+    q(&client)
+        .auth_mode(M::UserPools)
+        .auth_token(local.user_pool_token("a").id_token().mint())
+        .send()
+        .await
+        .unwrap();
+
+    // Tampered: one claim changed after signing.
+    let mut parts: Vec<String> = good.split('.').map(str::to_owned).collect();
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let mut claims: Value = serde_json::from_slice(&b64.decode(&parts[1]).unwrap()).unwrap();
+    claims["cognito:groups"] = json!(["admins"]);
+    parts[1] = b64.encode(claims.to_string());
+    let m = refused(
+        q(&client)
+            .auth_mode(M::UserPools)
+            .auth_token(parts.join(".")),
+        401,
+        "UnauthorizedException",
+    )
+    .await;
+    assert!(m.contains("signature"), "{m}");
+
+    let other_pool = local
+        .user_pool_token("alice")
+        .claims(json!({"iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_other"}))
+        .mint();
+    let m = refused(
+        q(&client).auth_mode(M::UserPools).auth_token(other_pool),
+        401,
+        "UnauthorizedException",
+    )
+    .await;
+    assert!(m.contains("issuer"), "{m}");
+    let expired = local.user_pool_token("alice").expires_in(-5).mint();
+    let m = refused(
+        q(&client).auth_mode(M::UserPools).auth_token(expired),
+        401,
+        "UnauthorizedException",
+    )
+    .await;
+    assert!(m.contains("expired"), "{m}");
+    let other_client = local
+        .user_pool_token("alice")
+        .claims(json!({"client_id": "someone-else"}))
+        .mint();
+    refused(
+        q(&client).auth_mode(M::UserPools).auth_token(other_client),
+        401,
+        "UnauthorizedException",
+    )
+    .await;
+
+    // OIDC: a token of another issuer's key, an expired one, one for another audience.
+    let other = LocalAppSync::builder()
+        .schema(local::notes_schema())
+        .default_auth_mode(AuthMode::Oidc)
+        .oidc_issuer(local::ISSUER, Some(CLIENT_ID.to_owned()))
+        .start()
+        .await
+        .unwrap();
+    refused(
+        q(&client)
+            .auth_mode(M::Oidc)
+            .auth_token(other.oidc_token("bob").mint()),
+        401,
+        "UnauthorizedException",
+    )
+    .await;
+    refused(
+        q(&client)
+            .auth_mode(M::Oidc)
+            .auth_token(local.oidc_token("bob").expires_in(-1).mint()),
+        401,
+        "UnauthorizedException",
+    )
+    .await;
+    refused(
+        q(&client)
+            .auth_mode(M::Oidc)
+            .auth_token(local.oidc_token("bob").claims(json!({"aud": "x"})).mint()),
+        401,
+        "UnauthorizedException",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn iam_signatures_are_recomputed() {
+    let local = local::start().await;
+    refused(
+        q(&local::client_with(
+            &local,
+            "wrong-secret",
+            Some(local::SESSION),
+        ))
+        .auth_mode(M::Iam),
+        403,
+        "InvalidSignatureException",
+    )
+    .await;
+    refused(
+        q(&local::client_with(&local, SECRET, None)).auth_mode(M::Iam),
+        403,
+        "UnrecognizedClientException",
+    )
+    .await;
+    refused(
+        q(&local::client_with(&local, SECRET, Some("other-token"))).auth_mode(M::Iam),
+        403,
+        "UnrecognizedClientException",
+    )
+    .await;
+
+    // The body altered after signing.
+    let client = local::client(&local);
+    let req = q(&client)
+        .auth_mode(M::Iam)
+        .into_http_request()
+        .await
+        .unwrap();
+    let (parts, body) = req.into_parts();
+    let mut tampered = body.to_vec();
+    let i = tampered.iter().position(|b| *b == b'x').unwrap();
+    tampered[i] = b'y';
+    let http = reqwest::Client::new();
+    let send = |body: Vec<u8>| {
+        let mut r = http.post(local.graphql_url()).body(body);
+        for (k, v) in parts.headers.iter() {
+            r = r.header(k, v);
+        }
+        r.send()
+    };
+    let resp = send(tampered).await.unwrap();
+    assert_eq!(resp.status(), 403);
+    assert_eq!(
+        resp.headers()["x-amzn-errortype"],
+        "InvalidSignatureException"
+    );
+    assert!(
+        resp.headers().contains_key("date"),
+        "403s carry the server's Date for skew"
+    );
+    // The same request untouched passes: the tampering is what was refused.
+    let resp = send(body.to_vec()).await.unwrap();
+    assert_eq!(resp.status(), 200);
+}
+
+#[tokio::test]
+async fn the_lambda_authorizer_decides_and_denies_fields() {
+    let local = local::start().await;
+    let client = local::client(&local);
+    create(&client, M::Iam, "n1").await;
+    refused(
+        q(&client).auth_mode(M::Lambda).auth_token("nope"),
+        401,
+        "UnauthorizedException",
+    )
+    .await;
+    let doc = GraphQLRequest::new("{ getNote(id: \"n1\") { id privateNotes } }");
+    let r = client
+        .graphql(doc.clone())
+        .auth_mode(M::Lambda)
+        .auth_token("no-private")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.data,
+        Some(json!({"getNote": {"id": "n1", "privateNotes": null}}))
+    );
+    assert!(r.has_error_type("Unauthorized"));
+    // "allow" has no denied fields, but privateNotes is still not open to Lambda by directive.
+    let r = client
+        .graphql(doc)
+        .auth_mode(M::Lambda)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.has_error_type("Unauthorized"));
+}
+
+#[tokio::test]
+async fn no_credentials_at_all_is_a_401() {
+    let local = local::start().await;
+    let resp = reqwest::Client::new()
+        .post(local.graphql_url())
+        .body(r#"{"query":"{ listNotes { nextToken } }"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    assert_eq!(resp.headers()["x-amzn-errortype"], "UnauthorizedException");
+    let body: Value = serde_json::from_slice(&resp.bytes().await.unwrap()).unwrap();
+    assert_eq!(body["errors"][0]["errorType"], "UnauthorizedException");
+}
+
+#[tokio::test]
+async fn field_directives_replace_type_directives_and_denials_have_appsyncs_shape() {
+    let local = local::start().await;
+    let client = local::client(&local);
+    client
+        .graphql(
+            GraphQLRequest::new(CREATE.replace("owner }", "owner privateNotes }"))
+                .variables(json!({"input": {"id": "p", "content": "c", "privateNotes": "s"}})),
+        )
+        .auth_mode(M::Iam)
+        .send()
+        .await
+        .unwrap();
+    let doc = "query { getNote(id: \"p\") { id privateNotes } }";
+    for (mode, readable) in [
+        (M::ApiKey, false),
+        (M::Oidc, false),
+        (M::Iam, true),
+        (M::UserPools, true),
+    ] {
+        let r = client
+            .graphql(GraphQLRequest::new(doc))
+            .auth_mode(mode)
+            .send()
+            .await
+            .unwrap();
+        let private = &r.data.as_ref().unwrap()["getNote"]["privateNotes"];
+        assert_eq!(private == "s", readable, "{mode}: {r:?}");
+        if !readable {
+            // The exact body, as sent (not round-tripped through the client's types).
+            let req = client
+                .graphql(GraphQLRequest::new(doc))
+                .auth_mode(mode)
+                .into_http_request()
+                .await
+                .unwrap();
+            let (parts, body) = req.into_parts();
+            let mut raw = reqwest::Client::new()
+                .post(local.graphql_url())
+                .body(body.to_vec());
+            for (k, v) in parts.headers.iter() {
+                raw = raw.header(k, v);
+            }
+            let full: Value =
+                serde_json::from_slice(&raw.send().await.unwrap().bytes().await.unwrap()).unwrap();
+            assert_eq!(
+                full["data"],
+                json!({"getNote": {"id": "p", "privateNotes": null}})
+            );
+            let body = full["errors"][0].clone();
+            assert_eq!(
+                body,
+                json!({
+                    "path": ["getNote", "privateNotes"], "data": null, "errorType": "Unauthorized", "errorInfo": null,
+                    "locations": [{"line": 1, "column": 31, "sourceName": null}],
+                    "message": "Not Authorized to access privateNotes on type Note"
+                }),
+                "{mode}"
+            );
+        }
+    }
+    // A root field the mode may not reach: null data and the error, nothing created.
+    let r = client
+        .graphql(
+            GraphQLRequest::new(CREATE).variables(json!({"input": {"id": "k", "content": "c"}})),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.data, Some(json!({"createNote": null})));
+    assert_eq!(
+        r.errors[0].message,
+        "Not Authorized to access createNote on type Mutation"
+    );
+    assert!(local.store().get("Note", "k").is_none());
+}
+
+#[tokio::test]
+async fn default_mode_only_without_directives_nested_types_and_groups() {
+    let sdl = r#"
+        type Post @aws_api_key { id: ID! author: Author }
+        type Author { name: String }
+        type Query {
+          getPost(id: ID!): Post @aws_api_key @aws_cognito_user_pools
+          open: String
+          admins: String @aws_cognito_user_pools(cognito_groups: ["admins"])
+        }
+    "#;
+    let local = LocalAppSync::builder()
+        .schema(sdl)
+        .default_auth_mode(AuthMode::UserPools)
+        .additional_auth_modes([AuthMode::ApiKey])
+        .user_pool(local::POOL, CLIENT_ID)
+        .api_key(API_KEY)
+        .resolver("Query", "getPost", |_| async {
+            Ok(json!({"id": "1", "author": {"name": "ann"}}))
+        })
+        .resolver("Query", "open", |_| async { Ok(json!("open")) })
+        .resolver("Query", "admins", |r| async move {
+            Ok(json!(format!(
+                "hello {}",
+                r.identity.claims.unwrap()["username"].as_str().unwrap()
+            )))
+        })
+        .start()
+        .await
+        .unwrap();
+    let config = Config::builder()
+        .endpoint(
+            appsync_client::config::EndpointConfig::graphql("api", local.graphql_url())
+                .authorization_type(M::UserPools)
+                .api_key(API_KEY),
+        )
+        .build()
+        .unwrap();
+    let user = Client::builder()
+        .config(config.clone())
+        .token_provider(
+            M::UserPools,
+            appsync_client::StaticToken::new(local.user_pool_token("ann").mint()),
+        )
+        .build()
+        .unwrap();
+    let admin = Client::builder()
+        .config(config)
+        .token_provider(
+            M::UserPools,
+            appsync_client::StaticToken::new(
+                local.user_pool_token("root").groups(["admins"]).mint(),
+            ),
+        )
+        .build()
+        .unwrap();
+    let doc = GraphQLRequest::new("{ getPost(id: \"1\") { id author { name } } open }");
+    // API key: getPost resolves, Post.id too (type directive), but the nested Author has no
+    // directive: default mode (user pools) only. `open` has none either.
+    let r = user
+        .graphql(doc.clone())
+        .auth_mode(M::ApiKey)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.data,
+        Some(json!({"getPost": {"id": "1", "author": {"name": null}}, "open": null}))
+    );
+    let denied: Vec<&str> = r.errors.iter().map(|e| e.message.as_str()).collect();
+    assert_eq!(
+        denied,
+        [
+            "Not Authorized to access name on type Author",
+            "Not Authorized to access open on type Query"
+        ]
+    );
+    // User pools: Post is API-key-only by its type directive (exclusive), so the non-null
+    // `Post.id` is denied and its null propagates to the nullable `getPost`; `open` is default.
+    let r = user.graphql(doc).send().await.unwrap();
+    assert_eq!(r.data, Some(json!({"getPost": null, "open": "open"})));
+    let paths: Vec<_> = r
+        .errors
+        .iter()
+        .map(|e| serde_json::to_value(&e.path).unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        [json!(["getPost", "id"]), json!(["getPost", "author"])],
+        "{:?}",
+        r.errors
+    );
+    // Groups.
+    let admins = GraphQLRequest::new("{ admins }");
+    let r = user.graphql(admins.clone()).send().await.unwrap();
+    assert!(r.has_error_type("Unauthorized"));
+    let r = admin.graphql(admins).send().await.unwrap();
+    assert_eq!(r.data, Some(json!({"admins": "hello root"})));
+}
+
+#[tokio::test]
+async fn request_errors_have_appsyncs_shapes() {
+    let local = local::start().await;
+    let http = reqwest::Client::new();
+    for (body, message) in [
+        ("", "Request body is empty."),
+        ("not json", "Unable to parse GraphQL query."),
+        ("{}", "Unable to parse GraphQL query."),
+    ] {
+        let resp = http
+            .post(local.graphql_url())
+            .header("x-api-key", API_KEY)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 400, "{body}");
+        let v: Value = serde_json::from_slice(&resp.bytes().await.unwrap()).unwrap();
+        assert_eq!(
+            v,
+            json!({"errors": [{"errorType": "MalformedHttpRequestException", "message": message}]})
+        );
+    }
+    let client = local::client(&local);
+    let r = client
+        .graphql(GraphQLRequest::new("{ listNotes { "))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.errors[0]
+            .message
+            .starts_with("Validation error of type InvalidSyntax"),
+        "{:?}",
+        r.errors
+    );
+    assert_eq!(r.data, None);
+    let r = client
+        .graphql(GraphQLRequest::new("{ nope }"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.errors[0].error_type.is_none() && r.errors[0].path.is_none(),
+        "{:?}",
+        r.errors
+    );
+    assert!(r.errors[0].message.contains("nope"), "{:?}", r.errors);
+}
+
+#[tokio::test]
+async fn aws_scalars_are_validated() {
+    let sdl = "type Query { echo(at: AWSDateTime, j: AWSJSON, ts: AWSTimestamp): String }";
+    let local = LocalAppSync::builder()
+        .schema(sdl)
+        .api_key(API_KEY)
+        .resolver("Query", "echo", |r| async move {
+            Ok(json!(r.arguments.to_string()))
+        })
+        .start()
+        .await
+        .unwrap();
+    let client = Client::builder()
+        .config(Config::from_json(&local.amplify_outputs()).unwrap())
+        .build()
+        .unwrap();
+    let doc = "query E($at: AWSDateTime, $j: AWSJSON, $ts: AWSTimestamp) { echo(at: $at, j: $j, ts: $ts) }";
+    let ok = client
+        .graphql(GraphQLRequest::new(doc).variables(
+            json!({"at": "2024-01-02T03:04:05.678Z", "j": "{\"a\":1}", "ts": 1700000000}),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert!(ok.errors.is_empty(), "{:?}", ok.errors);
+    for bad in [
+        json!({"at": "2024-01-02T03:04:05"}),
+        json!({"j": "{a: 1}"}),
+        json!({"ts": "1700000000"}),
+    ] {
+        let r = client
+            .graphql(GraphQLRequest::new(doc).variables(bad.clone()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.errors.len(), 1, "{bad}: {:?}", r);
+    }
+}
+
+#[tokio::test]
+async fn default_resolvers_keep_an_in_memory_store() {
+    let local = local::start().await;
+    let client = local::client(&local);
+    let made = create(&client, M::Iam, "a").await;
+    assert_eq!(made["createNote"]["owner"], "alice");
+    let auto = client
+        .graphql(GraphQLRequest::new(
+            "mutation { createNote(input: {content: \"x\"}) { id createdAt } }",
+        ))
+        .auth_mode(M::Iam)
+        .send()
+        .await
+        .unwrap();
+    let id = auto.data.unwrap()["createNote"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(id.len(), 36);
+    let upd = client
+        .graphql(GraphQLRequest::new(
+            "mutation { updateNote(input: {id: \"a\", content: \"new\"}) { id content owner } }",
+        ))
+        .auth_mode(M::Iam)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        upd.data,
+        Some(json!({"updateNote": {"id": "a", "content": "new", "owner": "alice"}}))
+    );
+    let missing = client
+        .graphql(GraphQLRequest::new(
+            "mutation { updateNote(input: {id: \"zz\", content: \"n\"}) { id } }",
+        ))
+        .auth_mode(M::Iam)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        missing.errors[0].error_type.as_deref(),
+        Some("DynamoDB:ConditionalCheckFailedException")
+    );
+    let del = client
+        .graphql(GraphQLRequest::new(
+            "mutation { deleteNote(input: {id: \"a\"}) { id } }",
+        ))
+        .auth_mode(M::Iam)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(del.data, Some(json!({"deleteNote": {"id": "a"}})));
+    assert!(local.store().get("Note", "a").is_none());
+    assert!(local.store().get("Note", &id).is_some());
+}
+
+#[tokio::test]
+async fn resolver_errors_carry_util_error_fields() {
+    let local = LocalAppSync::builder()
+        .schema("type Query { boom: String }")
+        .api_key(API_KEY)
+        .resolver("Query", "boom", |_| async {
+            Err(ResolverError::new("it broke")
+                .error_type("Custom:Boom")
+                .data(json!({"x": 1}))
+                .error_info(json!({"why": "test"})))
+        })
+        .start()
+        .await
+        .unwrap();
+    let client = Client::builder()
+        .config(Config::from_json(&local.amplify_outputs()).unwrap())
+        .build()
+        .unwrap();
+    let r = client
+        .graphql(GraphQLRequest::new("{ boom }"))
+        .send()
+        .await
+        .unwrap();
+    let e = &r.errors[0];
+    assert_eq!(
+        (e.message.as_str(), e.error_type.as_deref()),
+        ("it broke", Some("Custom:Boom"))
+    );
+    assert_eq!(e.data, Some(json!({"x": 1})));
+    assert_eq!(e.error_info, Some(json!({"why": "test"})));
+}
+
+#[tokio::test]
+async fn injected_http_failures_are_retried_by_the_client() {
+    let local = local::start().await;
+    let client = Client::builder()
+        .config(Config::from_json(&local.amplify_outputs()).unwrap())
+        .retry_policy(RetryPolicy::default().base_delay(std::time::Duration::from_millis(1)))
+        .build()
+        .unwrap();
+    local.faults().fail_next_requests(2, 503);
+    client
+        .graphql(GraphQLRequest::new("{ listNotes { nextToken } }"))
+        .send()
+        .await
+        .unwrap();
+    local.faults().fail_next_requests(1, 429);
+    let e = client
+        .graphql(GraphQLRequest::new(
+            "mutation { createNote(input: {content: \"x\"}) { id } }",
+        ))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(e.status_code().map(|s| s.as_u16()), Some(429));
+}
+
+#[tokio::test]
+async fn written_configs_load_in_the_client() {
+    let local = local::start().await;
+    let gen2 = Config::from_json(&local.amplify_outputs()).unwrap();
+    let e = gen2.endpoint("data").unwrap();
+    assert_eq!(e.authorization_type(), M::ApiKey);
+    assert_eq!(e.enabled_modes().unwrap().len(), 5);
+    let gen1 = Config::from_json(&local.amplify_configuration("notes")).unwrap();
+    let names: Vec<&str> = gen1.endpoints().iter().map(|e| e.name()).collect();
+    assert_eq!(
+        names,
+        [
+            "notes",
+            "notes_AMAZON_COGNITO_USER_POOLS",
+            "notes_AWS_IAM",
+            "notes_AWS_LAMBDA",
+            "notes_OPENID_CONNECT"
+        ]
+    );
+    assert_eq!(
+        gen1.default_endpoint(appsync_client::EndpointType::GraphQL),
+        Some("notes")
+    );
+    let client = Client::builder()
+        .config(gen1)
+        .token_provider(
+            M::Oidc,
+            appsync_client::StaticToken::new(local.oidc_token("o").mint()),
+        )
+        .build()
+        .unwrap();
+    client
+        .graphql(GraphQLRequest::new("{ listNotes { nextToken } }"))
+        .api_name("notes_OPENID_CONNECT")
+        .send()
+        .await
+        .unwrap();
+}
