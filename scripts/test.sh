@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace, after installing what the interop tests need (npm packages
-# from their committed lock files). Usage: scripts/test.sh [extra cargo test args]
+# from their committed lock files), then runs the examples as smoke tests.
+# Usage: scripts/test.sh [extra cargo test args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,3 +14,7 @@ for dir in interop/*/; do
 done
 
 cargo test --workspace "$@"
+
+# The README's first command, and the multi-auth example: both must finish on their own.
+cargo run -q -p appsync-examples --example quickstart
+cargo run -q -p appsync-examples --example multi_auth

@@ -13,6 +13,7 @@ mod schema;
 mod server;
 pub mod sigv4;
 mod store;
+mod tls;
 
 pub use auth::{AuthMode, Identity, LambdaAuthRequest, LambdaAuthResponse};
 pub use faults::{Faults, SocketCommand};

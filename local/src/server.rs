@@ -69,6 +69,7 @@ pub struct LocalAppSyncBuilder {
     resolvers: Vec<(String, String, Resolver)>,
     region: String,
     realtime: RealtimeSettings,
+    tls: bool,
 }
 
 impl fmt::Debug for LocalAppSyncBuilder {
@@ -100,6 +101,7 @@ impl Default for LocalAppSyncBuilder {
                 max_subscriptions: 100,
                 reject_at_upgrade: false,
             },
+            tls: false,
         }
     }
 }
@@ -234,6 +236,13 @@ impl LocalAppSyncBuilder {
     /// answering `connection_init` with a `connection_error` (AppSync does both).
     pub fn reject_bad_handshake_at_upgrade(mut self, reject: bool) -> Self {
         self.realtime.reject_at_upgrade = reject;
+        self
+    }
+
+    /// Serves HTTPS and WSS with a self-signed certificate for `localhost` and `127.0.0.1`
+    /// (get it with [`LocalAppSync::tls_certificate_pem`] to trust it).
+    pub fn tls(mut self, tls: bool) -> Self {
+        self.tls = tls;
         self
     }
 
@@ -372,17 +381,30 @@ impl LocalAppSyncBuilder {
             .map_err(|e| Error(format!("cannot bind 127.0.0.1: {e}")))?;
         let addr = listener.local_addr().map_err(|e| Error(e.to_string()))?;
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
-                let _ = stop_rx.await;
-            });
-            if let Err(e) = serve.await {
-                tracing::error!(error = %e, "appsync-local stopped");
-            }
-        });
+        let stopped = async {
+            let _ = stop_rx.await;
+        };
+        let mut cert_pem = None;
+        let task = if self.tls {
+            let tls = crate::tls::self_signed().map_err(Error)?;
+            cert_pem = Some(tls.cert_pem);
+            let listener = crate::tls::TlsListener::new(listener, tls.acceptor).map_err(|e| Error(e.to_string()))?;
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(stopped).await {
+                    tracing::error!(error = %e, "appsync-local stopped");
+                }
+            })
+        } else {
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(stopped).await {
+                    tracing::error!(error = %e, "appsync-local stopped");
+                }
+            })
+        };
         tracing::info!(%addr, "appsync-local is listening");
         Ok(LocalAppSync {
             addr,
+            cert_pem,
             server,
             stop: Some(stop_tx),
             task,
@@ -408,6 +430,7 @@ async fn jwks(
 /// A running local AppSync. Dropping it stops the server.
 pub struct LocalAppSync {
     addr: SocketAddr,
+    cert_pem: Option<String>,
     server: Arc<Server>,
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
@@ -508,14 +531,21 @@ impl LocalAppSync {
         self.addr
     }
 
-    /// `http://127.0.0.1:PORT/graphql`.
+    /// `http://127.0.0.1:PORT/graphql` (`https` with TLS).
     pub fn graphql_url(&self) -> String {
-        format!("http://{}/graphql", self.addr)
+        let scheme = if self.cert_pem.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}/graphql", self.addr)
     }
 
-    /// `ws://127.0.0.1:PORT/graphql/realtime`.
+    /// `ws://127.0.0.1:PORT/graphql/realtime` (`wss` with TLS).
     pub fn realtime_url(&self) -> String {
-        format!("ws://{}/graphql/realtime", self.addr)
+        let scheme = if self.cert_pem.is_some() { "wss" } else { "ws" };
+        format!("{scheme}://{}/graphql/realtime", self.addr)
+    }
+
+    /// The self-signed certificate (PEM) when serving TLS.
+    pub fn tls_certificate_pem(&self) -> Option<&str> {
+        self.cert_pem.as_deref()
     }
 
     /// The region IAM signatures must name.
