@@ -47,6 +47,25 @@ pub(crate) fn select<'a>(
     ty: EndpointType,
     want: Want<'_>,
 ) -> Result<Selected<'a>> {
+    // The common call (nothing asked, one endpoint of the type, its own mode) costs no allocation.
+    if want.api_name.is_none() && want.auth_mode.is_none() {
+        let mut it = config
+            .endpoints()
+            .iter()
+            .filter(|e| e.endpoint_type() == ty);
+        if let (Some(only), None) = (it.next(), it.next()) {
+            let mode = only.authorization_type();
+            if want
+                .allowed_modes
+                .is_none_or(|a| mode == AuthMode::None || a.contains(&mode))
+            {
+                return Ok(Selected {
+                    endpoint: only,
+                    mode,
+                });
+            }
+        }
+    }
     let of_type: Vec<&EndpointConfig> = config
         .endpoints()
         .iter()
@@ -125,14 +144,9 @@ pub(crate) fn select<'a>(
     // Rule 4.
     let mode = want.auth_mode.unwrap_or(endpoint.authorization_type());
     // The API's modes: what all its names say together (any name that does not say: unknown).
-    let names: Vec<&EndpointConfig> = of_type
-        .iter()
-        .copied()
-        .filter(|e| e.same_api(endpoint))
-        .collect();
-    if !names.iter().any(|e| e.allows(mode)) {
-        let mut enabled: Vec<AuthMode> = names
-            .iter()
+    let names = || of_type.iter().copied().filter(|e| e.same_api(endpoint));
+    if !endpoint.allows(mode) && !names().any(|e| e.allows(mode)) {
+        let mut enabled: Vec<AuthMode> = names()
             .flat_map(|e| e.enabled_modes().into_iter().flatten().copied())
             .collect();
         enabled.sort();

@@ -44,6 +44,16 @@ impl GraphQLRequest {
         &self.query
     }
 
+    /// The variables, if set.
+    pub(crate) fn variables_ref(&self) -> Option<&Value> {
+        self.variables.as_ref()
+    }
+
+    /// The operation name, if set.
+    pub(crate) fn operation_name_ref(&self) -> Option<&str> {
+        self.operation_name.as_deref()
+    }
+
     /// The operation's kind, read from the document.
     pub fn kind(&self) -> OperationKind {
         operation_kind(&self.query, self.operation_name.as_deref())
@@ -105,12 +115,24 @@ pub(crate) fn operation_kind(doc: &str, name: Option<&str>) -> OperationKind {
             b'{' => {
                 if depth == 0 {
                     let kind = pending.take().unwrap_or(OperationKind::Query);
+                    // Without a name the first operation decides: nothing after it matters.
+                    if name.is_none() {
+                        return first.unwrap_or(kind);
+                    }
                     first.get_or_insert(kind);
                     expect_name = false;
                 }
                 depth += 1;
             }
             b'}' => depth = depth.saturating_sub(1),
+            // Inside a body only braces, strings and comments matter: skip to the next one.
+            _ if depth > 0 => {
+                i += bytes[i..]
+                    .iter()
+                    .position(|&c| matches!(c, b'{' | b'}' | b'"' | b'#'))
+                    .unwrap_or(bytes.len() - i);
+                continue;
+            }
             b'(' | b'@' | b'$' if depth == 0 => expect_name = false,
             _ if depth == 0 && (b.is_ascii_alphabetic() || b == b'_') => {
                 let start = i;
@@ -397,7 +419,7 @@ impl<T: serde::de::DeserializeOwned> GraphQLCall<T> {
             mode: selected.mode,
             service: crate::auth::iam::Service::AppSync,
             method: http::Method::POST,
-            url: selected.endpoint.url().clone(),
+            url: std::borrow::Cow::Borrowed(selected.endpoint.url()),
             body,
             content_type: Some("application/json"),
             accept_json: true,

@@ -202,7 +202,7 @@ impl RestCall {
                 mode: selected.mode,
                 service: Service::ExecuteApi,
                 method: self.method.clone(),
-                url,
+                url: std::borrow::Cow::Owned(url),
                 body,
                 content_type: self.content_type,
                 accept_json: false,

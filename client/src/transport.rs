@@ -192,7 +192,7 @@ pub(crate) struct Call<'a> {
     pub mode: AuthMode,
     pub service: Service,
     pub method: Method,
-    pub url: Url,
+    pub url: std::borrow::Cow<'a, Url>,
     pub body: Bytes,
     pub content_type: Option<&'static str>,
     pub accept_json: bool,
@@ -242,7 +242,7 @@ fn authorization_value(token: &Secret) -> Result<HeaderValue> {
 }
 
 /// `x-amzn-ErrorType` without the `:<detail>` suffix API Gateway and AppSync may append.
-fn error_type_header(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn error_type_header(headers: &HeaderMap) -> Option<String> {
     let v = headers.get("x-amzn-errortype")?.to_str().ok()?;
     let t = v.split(':').next().unwrap_or(v).trim();
     (!t.is_empty()).then(|| t.to_owned())
@@ -270,7 +270,7 @@ pub(crate) fn status_error(resp: RawResponse) -> Error {
     Error::status(resp.status, error_type, errors, message, resp.body)
 }
 
-fn http_date(headers: &HeaderMap) -> Option<SystemTime> {
+pub(crate) fn http_date(headers: &HeaderMap) -> Option<SystemTime> {
     httpdate(headers.get(http::header::DATE)?.to_str().ok()?)
 }
 
@@ -316,23 +316,31 @@ impl ClientInner {
         call: &Call<'_>,
         attempt: u32,
     ) -> Result<(http::Request<Bytes>, Option<Lease>)> {
-        let context = RequestContext {
-            api_name: call.endpoint.name().to_owned(),
-            endpoint_type: call.endpoint.endpoint_type(),
-            auth_mode: call.mode,
-            attempt,
-        };
+        // Only interceptors and header providers see the context: build it for them alone.
+        let context =
+            (!self.interceptors.is_empty() || !self.header_providers.is_empty()).then(|| {
+                RequestContext {
+                    api_name: call.endpoint.name().to_owned(),
+                    endpoint_type: call.endpoint.endpoint_type(),
+                    auth_mode: call.mode,
+                    attempt,
+                }
+            });
         let mut req = http::Request::builder()
             .method(call.method.clone())
             .uri(call.url.as_str())
             .body(call.body.clone())
             .map_err(|e| Error::request("the request could not be built").with_source(e))?;
         let h = req.headers_mut();
-        h.insert(
-            http::header::HOST,
+        let host = if call.url.host_str() == call.endpoint.url().host_str()
+            && call.url.port() == call.endpoint.url().port()
+        {
+            call.endpoint.host_value().clone()
+        } else {
             HeaderValue::from_str(&host_header(&call.url))
-                .map_err(|_| Error::request("the URL's host cannot be a header"))?,
-        );
+                .map_err(|_| Error::request("the URL's host cannot be a header"))?
+        };
+        h.insert(http::header::HOST, host);
         if let Some(ct) = call.content_type {
             h.insert(http::header::CONTENT_TYPE, HeaderValue::from_static(ct));
         }
@@ -346,8 +354,9 @@ impl ClientInner {
             h.append(n.clone(), v.clone());
         }
         for p in &self.header_providers {
+            let Some(context) = &context else { break };
             let more = p
-                .headers(&context)
+                .headers(context)
                 .await
                 .map_err(|e| Error::request("a header provider failed").with_source(e))?;
             for (n, v) in more.iter() {
@@ -375,7 +384,11 @@ impl ClientInner {
                             call.endpoint.key_path()
                         ))
                     })?;
-                h.insert(api_key::HEADER, api_key::header_value(key)?);
+                let value = match (&call.options.api_key, call.endpoint.api_key_value()) {
+                    (None, Some(cached)) => cached.clone(),
+                    _ => api_key::header_value(key)?,
+                };
+                h.insert(api_key::HEADER, value);
             }
             AuthMode::UserPools | AuthMode::Oidc | AuthMode::Lambda => {
                 let value = match &call.options.auth_token {
@@ -405,7 +418,8 @@ impl ClientInner {
         }
 
         for i in &self.interceptors {
-            i.intercept(&mut req, &context)
+            let Some(context) = &context else { break };
+            i.intercept(&mut req, context)
                 .map_err(|e| Error::request("an interceptor refused the request").with_source(e))?;
         }
 

@@ -58,6 +58,9 @@ pub struct EndpointConfig {
     enabled_modes: Option<BTreeSet<AuthMode>>,
     realtime_url: Option<Url>,
     key_path: String,
+    /// The `host` header and `x-api-key` values, made once rather than per call.
+    host_value: http::HeaderValue,
+    api_key_value: Option<http::HeaderValue>,
 }
 
 impl EndpointConfig {
@@ -131,6 +134,21 @@ impl EndpointConfig {
     /// `api.plugins.awsAPIPlugin.notes`.
     pub fn key_path(&self) -> &str {
         &self.key_path
+    }
+
+    pub(crate) fn host_value(&self) -> &http::HeaderValue {
+        &self.host_value
+    }
+
+    pub(crate) fn api_key_value(&self) -> Option<&http::HeaderValue> {
+        self.api_key_value.as_ref()
+    }
+
+    fn set_api_key(&mut self, key: Option<Secret>) {
+        self.api_key_value = key
+            .as_ref()
+            .and_then(|k| crate::auth::api_key::header_value(k).ok());
+        self.api_key = key;
     }
 
     /// Two endpoints are one API when they share type and URL.
@@ -361,17 +379,41 @@ impl EndpointBuilder {
         if problems.len() > before {
             return None;
         }
-        Some(EndpointConfig {
+        let url = url?;
+        let Ok(host_value) = http::HeaderValue::from_str(&crate::transport::host_header(&url))
+        else {
+            problems.push(format!(
+                "{}: the host cannot be sent in a header",
+                self.path(keys.url)
+            ));
+            return None;
+        };
+        if self
+            .api_key
+            .as_ref()
+            .is_some_and(|k| crate::auth::api_key::header_value(k).is_err())
+        {
+            problems.push(format!(
+                "{}: the API key holds characters a header cannot carry",
+                self.path(keys.api_key)
+            ));
+            return None;
+        }
+        let mut e = EndpointConfig {
             name: self.name,
             endpoint_type: self.endpoint_type,
-            url: url?,
+            url,
             region,
             authorization_type: authorization_type?,
-            api_key: self.api_key,
+            api_key: None,
             enabled_modes: enabled,
             realtime_url,
             key_path: self.key_path,
-        })
+            host_value,
+            api_key_value: None,
+        };
+        e.set_api_key(self.api_key);
+        Some(e)
     }
 }
 
@@ -708,7 +750,7 @@ impl ConfigBuilder {
                     .iter()
                     .find(|o| o.same_api(&endpoints[i]) && o.api_key.is_some())
                     .and_then(|o| o.api_key.clone());
-                endpoints[i].api_key = shared;
+                endpoints[i].set_api_key(shared);
             }
         }
         for (ty, default) in [
