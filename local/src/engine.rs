@@ -52,6 +52,11 @@ pub(crate) struct Engine {
 /// Fired by a subscription field's resolver once its stream is set up (then `start_ack`).
 struct Started(Mutex<Option<oneshot::Sender<()>>>);
 
+/// Root-field arguments bound to variables the request left out (with no default). GraphQL
+/// treats them as not given, so they must not filter (§3.5); async-graphql hands the resolver
+/// `null` for them, which would filter for null.
+struct OmittedArguments(Vec<String>);
+
 fn type_ref(ty: &Type) -> TypeRef {
     let base = match &ty.base {
         BaseType::Named(n) => TypeRef::Named(n.to_string().into()),
@@ -346,41 +351,82 @@ impl Engine {
                 ])
             }
         }
+        let omitted = omitted_arguments(&doc, operation_name, &variables);
         let (tx, rx) = oneshot::channel();
         let mut req = Request::new(query)
             .variables(Variables::from_json(variables))
             .data(identity)
-            .data(Started(Mutex::new(Some(tx))));
+            .data(Started(Mutex::new(Some(tx))))
+            .data(OmittedArguments(omitted));
         if let Some(op) = operation_name {
             req = req.operation_name(op);
         }
         let mut stream = self.schema.execute_stream(req);
+        // The resolver runs when the stream is first polled: it either fires `Started` (then
+        // the subscription is accepted) or the stream yields its error.
         let mut rx = rx;
-        loop {
-            tokio::select! {
-                biased;
-                ok = &mut rx => {
-                    if ok.is_ok() {
-                        let core = self.core.clone();
-                        let op = operation_name.map(str::to_owned);
-                        let doc = Arc::new(doc);
-                        return Ok(stream
-                            .map(move |r| finish(&core.model, &doc, op.as_deref(), r))
-                            .boxed());
-                    }
-                    // The resolver dropped the signal without firing it: wait for its error.
-                    let first = stream.next().await;
-                    return Err(first.map(error_entries).unwrap_or_default());
+        tokio::select! {
+            biased;
+            ok = &mut rx => {
+                if ok.is_ok() {
+                    let core = self.core.clone();
+                    let op = operation_name.map(str::to_owned);
+                    let doc = Arc::new(doc);
+                    return Ok(stream
+                        .map(move |r| finish(&core.model, &doc, op.as_deref(), r))
+                        .boxed());
                 }
-                first = stream.next() => {
-                    return match first {
-                        Some(r) if !r.errors.is_empty() => Err(error_entries(r)),
-                        Some(_) | None => Err(vec![json!({"message": "the subscription ended before it started"})]),
-                    };
+                // The resolver dropped the signal without firing it: wait for its error.
+                let first = stream.next().await;
+                Err(first.map(error_entries).unwrap_or_default())
+            }
+            first = stream.next() => match first {
+                Some(r) if !r.errors.is_empty() => Err(error_entries(r)),
+                Some(_) | None => Err(vec![json!({"message": "the subscription ended before it started"})]),
+            }
+        }
+    }
+}
+
+/// The root fields' arguments that are a bare `$variable` missing from `variables` and without
+/// a default value in the operation.
+fn omitted_arguments(
+    doc: &ExecutableDocument,
+    operation_name: Option<&str>,
+    variables: &Value,
+) -> Vec<String> {
+    let op = match operation_name {
+        Some(n) => doc
+            .operations
+            .iter()
+            .find(|(on, _)| on.map(|x| x.as_str()) == Some(n)),
+        None => doc.operations.iter().next(),
+    };
+    let Some((_, op)) = op else {
+        return Vec::new();
+    };
+    let given = |var: &str| {
+        variables.get(var).is_some()
+            || op
+                .node
+                .variable_definitions
+                .iter()
+                .any(|d| d.node.name.node.as_str() == var && d.node.default_value.is_some())
+    };
+    let mut out = Vec::new();
+    for s in &op.node.selection_set.node.items {
+        if let Selection::Field(f) = &s.node {
+            for (name, value) in &f.node.arguments {
+                // A bare variable prints as `$name`; literals and lists never do.
+                if let Some(var) = value.node.to_string().strip_prefix('$') {
+                    if !given(var) {
+                        out.push(name.node.to_string());
+                    }
                 }
             }
         }
     }
+    out
 }
 
 fn error_entries(resp: async_graphql::Response) -> Vec<Value> {
@@ -536,8 +582,15 @@ fn subscription_resolver(
             if !core.model.admits(&type_name, &field, identity) {
                 return Err(unauthorized(&field, &type_name));
             }
+            let omitted = ctx
+                .data_opt::<OmittedArguments>()
+                .map(|o| o.0.as_slice())
+                .unwrap_or_default();
             let filters: Vec<(String, Value)> = match args_json(&ctx) {
-                Value::Object(m) => m.into_iter().collect(),
+                Value::Object(m) => m
+                    .into_iter()
+                    .filter(|(k, _)| !omitted.contains(k))
+                    .collect(),
                 _ => Vec::new(),
             };
             let mutations = core

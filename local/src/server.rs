@@ -388,15 +388,22 @@ impl LocalAppSyncBuilder {
         let task = if self.tls {
             let tls = crate::tls::self_signed().map_err(Error)?;
             cert_pem = Some(tls.cert_pem);
-            let listener = crate::tls::TlsListener::new(listener, tls.acceptor).map_err(|e| Error(e.to_string()))?;
+            let listener = crate::tls::TlsListener::new(listener, tls.acceptor)
+                .map_err(|e| Error(e.to_string()))?;
             tokio::spawn(async move {
-                if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(stopped).await {
+                if let Err(e) = axum::serve(listener, app)
+                    .with_graceful_shutdown(stopped)
+                    .await
+                {
                     tracing::error!(error = %e, "appsync-local stopped");
                 }
             })
         } else {
             tokio::spawn(async move {
-                if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(stopped).await {
+                if let Err(e) = axum::serve(listener, app)
+                    .with_graceful_shutdown(stopped)
+                    .await
+                {
                     tracing::error!(error = %e, "appsync-local stopped");
                 }
             })
@@ -533,7 +540,11 @@ impl LocalAppSync {
 
     /// `http://127.0.0.1:PORT/graphql` (`https` with TLS).
     pub fn graphql_url(&self) -> String {
-        let scheme = if self.cert_pem.is_some() { "https" } else { "http" };
+        let scheme = if self.cert_pem.is_some() {
+            "https"
+        } else {
+            "http"
+        };
         format!("{scheme}://{}/graphql", self.addr)
     }
 

@@ -85,7 +85,7 @@ impl Store {
         let now = Value::String(now_aws_datetime());
         if field.starts_with("create") {
             let mut item: Map<String, Value> = input;
-            if !item.get("id").is_some_and(|v| id_string(v).is_some()) {
+            if item.get("id").and_then(id_string).is_none() {
                 item.insert("id".into(), Value::String(new_id()));
             }
             for f in ["createdAt", "updatedAt"] {

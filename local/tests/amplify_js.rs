@@ -35,7 +35,11 @@ fn ensure_installed() {
         .current_dir(&dir)
         .output()
         .expect("npm is needed for the Amplify JS interop test (apt-get install nodejs npm)");
-    assert!(out.status.success(), "npm ci failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "npm ci failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -51,7 +55,10 @@ async fn amplify_js_queries_subscribes_and_mutates_with_iam() {
         .start()
         .await
         .unwrap();
-    local.store().put("Note", json!({"id": "seed", "content": "hello"})).unwrap();
+    local
+        .store()
+        .put("Note", json!({"id": "seed", "content": "hello"}))
+        .unwrap();
     let cert = std::env::temp_dir().join(format!("appsync-local-cert-{}.pem", std::process::id()));
     std::fs::write(&cert, local.tls_certificate_pem().unwrap()).unwrap();
 
@@ -78,8 +85,14 @@ async fn amplify_js_queries_subscribes_and_mutates_with_iam() {
     let _ = std::fs::remove_file(&cert);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "Amplify JS failed:\nstdout:\n{stdout}\nstderr:\n{stderr}");
-    let steps: Vec<Value> = stdout.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    assert!(
+        out.status.success(),
+        "Amplify JS failed:\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    let steps: Vec<Value> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
     let step = |name: &str| {
         steps
             .iter()
@@ -87,10 +100,22 @@ async fn amplify_js_queries_subscribes_and_mutates_with_iam() {
             .unwrap_or_else(|| panic!("no {name} step in:\n{stdout}"))
             .clone()
     };
-    assert_eq!(step("query_api_key")["data"], json!({"getNote": {"id": "seed", "content": "hello"}}));
+    assert_eq!(
+        step("query_api_key")["data"],
+        json!({"getNote": {"id": "seed", "content": "hello"}})
+    );
     assert_eq!(step("subscribe")["ok"], true);
-    assert_eq!(step("mutation_iam")["data"]["createNote"]["id"], "from-amplify");
-    assert_eq!(step("subscription_event")["data"]["onCreateNote"]["id"], "from-amplify");
+    assert_eq!(
+        step("mutation_iam")["data"]["createNote"]["id"],
+        "from-amplify"
+    );
+    assert_eq!(
+        step("subscription_event")["data"]["onCreateNote"]["id"],
+        "from-amplify"
+    );
     // The IAM mutation really went through the server's signature check.
-    assert_eq!(local.store().get("Note", "from-amplify").unwrap()["content"], step("mutation_iam")["data"]["createNote"]["content"]);
+    assert_eq!(
+        local.store().get("Note", "from-amplify").unwrap()["content"],
+        step("mutation_iam")["data"]["createNote"]["content"]
+    );
 }

@@ -293,12 +293,15 @@ impl Ws {
         }
     }
 
-    /// The next frame that is not a `ka`.
+    /// The next frame that is not a `ka`, within [`PATIENCE`] in all.
     pub async fn message(&mut self) -> Value {
+        let until = tokio::time::Instant::now() + PATIENCE;
         loop {
-            let f = self.frame().await;
-            if f["type"] != "ka" {
-                return f;
+            let left = until.saturating_duration_since(tokio::time::Instant::now());
+            match self.next_within(left).await {
+                Next::Frame(f) if f["type"] == "ka" => {}
+                Next::Frame(f) => return f,
+                other => panic!("expected a frame, got {other:?}"),
             }
         }
     }
