@@ -15,6 +15,7 @@ use crate::auth::{AuthMode, TokenKind, TokenProvider};
 use crate::config::{is_loopback, Config};
 use crate::error::Result;
 use crate::graphql::{GraphQLCall, GraphQLRequest, Operation};
+use crate::realtime::{ConnectionStates, Realtime, RealtimeOptions, SubscribeCall};
 use crate::rest::RestApi;
 use crate::transport::{parse_headers, HeaderProvider, Interceptor, RetryPolicy};
 
@@ -37,6 +38,7 @@ pub(crate) struct ClientInner {
     pub(crate) retry: RetryPolicy,
     pub(crate) user_pool_token: TokenKind,
     pub(crate) skew: ClockSkew,
+    pub(crate) realtime: Realtime,
 }
 
 impl Client {
@@ -79,6 +81,70 @@ impl Client {
             variables,
             Some((Q::KIND, Q::ALLOWED_AUTH_MODES)),
         )
+    }
+
+    /// An untyped subscription; each event's data is a `serde_json::Value`. Finish with
+    /// [`SubscribeCall::start`], which resolves after the server acknowledged it.
+    ///
+    /// ```no_run
+    /// # async fn run(client: appsync_client::Client) -> appsync_client::Result<()> {
+    /// use appsync_client::{AuthMode, GraphQLRequest, SubscriptionEvent};
+    /// use futures_util::StreamExt;
+    ///
+    /// let doc = "subscription { onCreateNote { id content } }";
+    /// let mut notes = client
+    ///     .subscribe_graphql(GraphQLRequest::new(doc))
+    ///     .auth_mode(AuthMode::UserPools)
+    ///     .start()
+    ///     .await?;
+    /// while let Some(event) = notes.next().await {
+    ///     match event? {
+    ///         SubscriptionEvent::Data(response) => println!("{:?}", response.data),
+    ///         // The socket was lost and is back: re-query what may have been missed.
+    ///         SubscriptionEvent::Resumed { gap } => println!("down for {gap:?}"),
+    ///         SubscriptionEvent::Lagged { missed } => println!("{missed} events dropped"),
+    ///         _ => {}
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn subscribe_graphql(&self, request: GraphQLRequest) -> SubscribeCall<serde_json::Value> {
+        SubscribeCall::untyped(self.clone(), request)
+    }
+
+    /// A typed subscription of any `graphql_client::GraphQLQuery` whose document is a
+    /// subscription.
+    pub fn subscribe<Q: graphql_client::GraphQLQuery>(
+        &self,
+        variables: Q::Variables,
+    ) -> SubscribeCall<Q::ResponseData>
+    where
+        Q::ResponseData: DeserializeOwned,
+    {
+        SubscribeCall::typed::<Q>(self.clone(), variables, None)
+    }
+
+    /// A typed subscription of a generated [`Operation`]: a mode its schema does not allow is
+    /// refused before connecting (opt out with [`SubscribeCall::skip_auth_mode_check`]), as is
+    /// an operation that is not a subscription.
+    pub fn subscribe_operation<Q: Operation>(
+        &self,
+        variables: Q::Variables,
+    ) -> SubscribeCall<Q::ResponseData>
+    where
+        Q::ResponseData: DeserializeOwned,
+    {
+        SubscribeCall::typed::<Q>(
+            self.clone(),
+            variables,
+            Some((Q::KIND, Q::ALLOWED_AUTH_MODES)),
+        )
+    }
+
+    /// The state changes of this client's realtime sockets, from now on:
+    /// `(api name, auth mode, state)`.
+    pub fn connection_states(&self) -> ConnectionStates {
+        self.inner.realtime.states()
     }
 
     /// The REST API of that name (`apiName`).
@@ -126,6 +192,7 @@ pub struct ClientBuilder {
     user_pool_token: TokenKind,
     allow_insecure_http: bool,
     http: Option<reqwest::Client>,
+    realtime: RealtimeOptions,
 }
 
 impl Default for ClientBuilder {
@@ -143,6 +210,7 @@ impl Default for ClientBuilder {
             user_pool_token: TokenKind::Access,
             allow_insecure_http: false,
             http: None,
+            realtime: RealtimeOptions::default(),
         }
     }
 }
@@ -161,6 +229,7 @@ impl fmt::Debug for ClientBuilder {
                 &self.headers.iter().map(|(k, _)| k).collect::<Vec<_>>(),
             )
             .field("timeout", &self.timeout)
+            .field("realtime", &self.realtime)
             .finish_non_exhaustive()
     }
 }
@@ -228,8 +297,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Allows `http://` endpoints on hosts other than loopback (plain HTTP to loopback is
-    /// always allowed).
+    /// Allows `http://` endpoints (and `ws://` realtime URLs) on hosts other than loopback
+    /// (plain HTTP to loopback is always allowed).
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
         self.allow_insecure_http = allow;
         self
@@ -238,6 +307,13 @@ impl ClientBuilder {
     /// Uses this `reqwest::Client` (its own timeouts and TLS settings apply).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
+        self
+    }
+
+    /// Settings of the realtime (subscription) sockets: handshake method, timeouts,
+    /// reconnection, idle close, buffer size, proxy.
+    pub fn realtime(mut self, options: RealtimeOptions) -> Self {
+        self.realtime = options;
         self
     }
 
@@ -259,7 +335,25 @@ impl ClientBuilder {
                             e.url()
                         ));
                     }
+                    if let Some(rt) = e.realtime_url().filter(|u| u.scheme() == "ws") {
+                        if !is_loopback(rt) {
+                            problems.push(format!(
+                                "{}: realtime URL {} is plain ws to a non-loopback host; use                                  wss, or allow it with ClientBuilder::allow_insecure_http(true)",
+                                e.key_path(),
+                                crate::realtime::redacted_url(rt)
+                            ));
+                        }
+                    }
                 }
+            }
+        }
+        if let Some(proxy) = self.realtime.proxy_url().filter(|u| u.scheme() == "ws") {
+            if !self.allow_insecure_http && !is_loopback(&proxy) {
+                problems.push(format!(
+                    "realtime proxy {} is plain ws to a non-loopback host; use wss, or allow it \
+                     with ClientBuilder::allow_insecure_http(true)",
+                    crate::realtime::redacted_url(&proxy)
+                ));
             }
         }
         let mut tokens = HashMap::new();
@@ -283,6 +377,7 @@ impl ClientBuilder {
                 HeaderMap::new()
             }
         };
+        problems.extend(self.realtime.problems());
         if self.timeout.is_zero() {
             problems.push("timeout: must be more than zero".to_owned());
         }
@@ -314,6 +409,7 @@ impl ClientBuilder {
                     retry: self.retry,
                     user_pool_token: self.user_pool_token,
                     skew: ClockSkew::default(),
+                    realtime: Realtime::new(self.realtime),
                 }),
             }),
             _ => Err(crate::config::problems_error(&problems)),
@@ -324,6 +420,44 @@ impl ClientBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_ws_is_for_loopback_only() {
+        let config = |rt: &str| {
+            Config::builder()
+                .endpoint(
+                    crate::EndpointConfig::graphql("a", "https://api.example.com/graphql")
+                        .authorization_type(AuthMode::Oidc)
+                        .realtime_url(rt),
+                )
+                .build()
+                .unwrap()
+        };
+        let e = Client::builder()
+            .config(config("ws://rt.example.com/graphql?k=secret"))
+            .realtime(RealtimeOptions::new().proxy("ws://proxy.example.com/x"))
+            .build()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("realtime URL ws://rt.example.com/graphql?<redacted> is plain ws"),
+            "{e}"
+        );
+        assert!(
+            e.contains("realtime proxy ws://proxy.example.com/x is plain ws"),
+            "{e}"
+        );
+        assert!(!e.contains("secret"));
+        assert!(Client::builder()
+            .config(config("ws://127.0.0.1:9/graphql/realtime"))
+            .build()
+            .is_ok());
+        assert!(Client::builder()
+            .config(config("ws://rt.example.com/graphql"))
+            .allow_insecure_http(true)
+            .build()
+            .is_ok());
+    }
 
     #[test]
     fn build_reports_every_problem() {

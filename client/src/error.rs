@@ -25,6 +25,8 @@ struct Inner {
     message: String,
     source: Option<BoxError>,
     http: Option<HttpFailure>,
+    /// The GraphQL error entries of a non-2xx answer's body or of a realtime error frame.
+    errors: Vec<GraphQLError>,
 }
 
 /// What a non-2xx HTTP answer carried.
@@ -32,7 +34,6 @@ struct Inner {
 struct HttpFailure {
     status: http::StatusCode,
     error_type: Option<String>,
-    errors: Vec<GraphQLError>,
     body: bytes::Bytes,
 }
 
@@ -66,6 +67,7 @@ impl Error {
                 message: message.into(),
                 source: None,
                 http: None,
+                errors: Vec::new(),
             }),
         }
     }
@@ -115,10 +117,50 @@ impl Error {
         e.inner.http = Some(HttpFailure {
             status,
             error_type,
-            errors,
+            body,
+        });
+        e.inner.errors = errors;
+        e
+    }
+
+    pub(crate) fn realtime(message: impl Into<String>) -> Self {
+        Error::new(Kind::Realtime, message)
+    }
+
+    /// A realtime failure that carries the error entries of an `error` or `connection_error`
+    /// frame (see [`Error::graphql_errors`]); the first entry's type and message are appended
+    /// to the message.
+    pub(crate) fn realtime_errors(message: impl Into<String>, errors: Vec<GraphQLError>) -> Self {
+        let mut text = message.into();
+        if let Some(first) = errors.first() {
+            text.push_str(": ");
+            text.push_str(&first.to_string());
+        }
+        let mut e = Error::new(Kind::Realtime, text);
+        e.inner.errors = errors;
+        e
+    }
+
+    /// A realtime connection refused at the HTTP upgrade: the status and `errorType` are
+    /// kept ([`Error::status_code`], [`Error::error_type`]), with the body's errors.
+    pub(crate) fn realtime_refused(
+        message: impl Into<String>,
+        status: http::StatusCode,
+        error_type: Option<String>,
+        errors: Vec<GraphQLError>,
+        body: bytes::Bytes,
+    ) -> Self {
+        let mut e = Error::realtime_errors(message, errors);
+        e.inner.http = Some(HttpFailure {
+            status,
+            error_type,
             body,
         });
         e
+    }
+
+    pub(crate) fn timeout(message: impl Into<String>) -> Self {
+        Error::new(Kind::Timeout, message)
     }
 
     pub(crate) fn kind(&self) -> Kind {
@@ -156,7 +198,7 @@ impl Error {
         self.inner.kind == Kind::Timeout
     }
 
-    /// The server answered with a non-2xx status; see [`Error::status`].
+    /// The server answered with a non-2xx status; see [`Error::status_code`].
     pub fn is_status(&self) -> bool {
         self.inner.kind == Kind::Status
     }
@@ -177,21 +219,25 @@ impl Error {
     }
 
     /// AppSync's or API Gateway's error type: the `x-amzn-ErrorType` header (without its
-    /// `:`-suffix), else the first error's `errorType`.
+    /// `:`-suffix), else the first error's `errorType` (of the body, or of a realtime error
+    /// frame).
     pub fn error_type(&self) -> Option<&str> {
-        let http = self.inner.http.as_ref()?;
-        http.error_type
-            .as_deref()
-            .or_else(|| http.errors.iter().find_map(|e| e.error_type.as_deref()))
-    }
-
-    /// The errors parsed from a non-2xx answer's body (`{"errors": [...]}`), if any.
-    pub fn graphql_errors(&self) -> &[GraphQLError] {
         self.inner
             .http
             .as_ref()
-            .map(|h| h.errors.as_slice())
-            .unwrap_or(&[])
+            .and_then(|h| h.error_type.as_deref())
+            .or_else(|| {
+                self.inner
+                    .errors
+                    .iter()
+                    .find_map(|e| e.error_type.as_deref())
+            })
+    }
+
+    /// The errors parsed from a non-2xx answer's body (`{"errors": [...]}`), or carried by a
+    /// realtime `error` / `connection_error` frame, if any.
+    pub fn graphql_errors(&self) -> &[GraphQLError] {
+        &self.inner.errors
     }
 
     /// The raw body of a non-2xx answer.
@@ -208,6 +254,9 @@ impl fmt::Debug for Error {
         if let Some(h) = &self.inner.http {
             d.field("status", &h.status)
                 .field("error_type", &h.error_type);
+        }
+        if !self.inner.errors.is_empty() {
+            d.field("errors", &self.inner.errors.len());
         }
         if let Some(s) = &self.inner.source {
             d.field("source", s);

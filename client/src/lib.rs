@@ -9,9 +9,11 @@ pub mod config;
 mod endpoint;
 mod error;
 mod graphql;
+mod realtime;
 mod rest;
 mod secret;
 mod transport;
+pub mod types;
 
 pub use auth::token::{token_fn, StaticToken};
 pub use auth::{AuthMode, Token, TokenKind, TokenProvider, TokenRequest};
@@ -21,6 +23,10 @@ pub use error::{BoxError, Error, Result};
 pub use graphql::{
     GraphQLCall, GraphQLError, GraphQLRequest, Location, Operation, OperationKind, PathSegment,
     Response,
+};
+pub use realtime::{
+    ConnectionState, ConnectionStates, HandshakeMethod, RealtimeOptions, ReconnectPolicy,
+    SubscribeCall, Subscription, SubscriptionEvent,
 };
 pub use rest::{RestApi, RestCall, RestResponse};
 pub use secret::Secret;

@@ -1,0 +1,295 @@
+//! What the application holds: `SubscribeCall` (the builder), `Subscription<T>` (a `Stream` of
+//! events that sends `stop` when dropped) and `SubscriptionEvent`.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures_util::Stream;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+use super::buffer::{Item, Next, Shared};
+use super::connection::Command;
+use crate::auth::{AuthMode, TokenKind};
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::graphql::{operation_kind, GraphQLRequest, OperationKind, Response};
+use crate::secret::Secret;
+use crate::transport::CallOptions;
+
+/// An event of a [`Subscription`].
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum SubscriptionEvent<T> {
+    /// A `data` message: the data and any GraphQL errors, as sent.
+    Data(Response<T>),
+    /// The subscription runs again after its socket was lost and reconnected. Events of the
+    /// `gap` (how long it was down) were missed: re-query what matters.
+    Resumed {
+        /// From the moment the socket was known lost to the new `start_ack`.
+        gap: Duration,
+    },
+    /// The reader was too slow: this many events were dropped (the oldest ones) because the
+    /// subscription's buffer was full (see [`RealtimeOptions::buffer`](crate::RealtimeOptions::buffer)).
+    Lagged {
+        /// How many events were dropped since the previous read.
+        missed: u64,
+    },
+}
+
+/// The `payload.data` of a `start`: `{"query", "variables", "operationName"?}`.
+#[derive(Serialize)]
+struct Data<'a, V> {
+    query: &'a str,
+    variables: V,
+    #[serde(rename = "operationName", skip_serializing_if = "Option::is_none")]
+    operation_name: Option<&'a str>,
+}
+
+/// A subscription being set up; finish with [`SubscribeCall::start`].
+#[must_use = "a subscription does nothing until .start().await"]
+pub struct SubscribeCall<T> {
+    client: Client,
+    data: std::result::Result<String, String>,
+    kind: OperationKind,
+    operation_name: Option<String>,
+    allowed_modes: Option<&'static [AuthMode]>,
+    options: CallOptions,
+    _data: PhantomData<fn() -> T>,
+}
+
+impl<T> fmt::Debug for SubscribeCall<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SubscribeCall")
+            .field("kind", &self.kind)
+            .field("operation_name", &self.operation_name)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SubscribeCall<serde_json::Value> {
+    pub(crate) fn untyped(client: Client, request: GraphQLRequest) -> Self {
+        let kind = request.kind();
+        let operation_name = request.operation_name_ref().map(str::to_owned);
+        let data = Data {
+            query: request.query(),
+            variables: request
+                .variables_ref()
+                .cloned()
+                .unwrap_or_else(|| serde_json::json!({})),
+            operation_name: operation_name.as_deref(),
+        };
+        SubscribeCall {
+            data: serde_json::to_string(&data).map_err(|e| e.to_string()),
+            client,
+            kind,
+            operation_name,
+            allowed_modes: None,
+            options: CallOptions::default(),
+            _data: PhantomData,
+        }
+    }
+}
+
+impl<T: DeserializeOwned> SubscribeCall<T> {
+    pub(crate) fn typed<Q: graphql_client::GraphQLQuery<ResponseData = T>>(
+        client: Client,
+        variables: Q::Variables,
+        meta: Option<(OperationKind, &'static [AuthMode])>,
+    ) -> Self {
+        let body = Q::build_query(variables);
+        let kind = meta
+            .map(|m| m.0)
+            .unwrap_or_else(|| operation_kind(body.query, Some(body.operation_name)));
+        let data = Data {
+            query: body.query,
+            variables: &body.variables,
+            operation_name: Some(body.operation_name),
+        };
+        SubscribeCall {
+            data: serde_json::to_string(&data).map_err(|e| e.to_string()),
+            client,
+            kind,
+            operation_name: Some(body.operation_name.to_owned()),
+            allowed_modes: meta.map(|m| m.1),
+            options: CallOptions::default(),
+            _data: PhantomData,
+        }
+    }
+
+    /// Subscribes on the endpoint of this name (`apiName`).
+    pub fn api_name(mut self, name: impl Into<String>) -> Self {
+        self.options.api_name = Some(name.into());
+        self
+    }
+
+    /// Uses this auth mode (and, without `api_name`, the endpoint configured for it).
+    pub fn auth_mode(mut self, mode: AuthMode) -> Self {
+        self.options.auth_mode = Some(mode);
+        self
+    }
+
+    /// Adds a header to the authorization of this subscription's `start` messages (signed
+    /// too, with IAM). The socket's handshake does not carry it.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.options.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// The API key for this subscription instead of the configured one (such subscriptions
+    /// get a socket of their own).
+    pub fn api_key(mut self, key: impl Into<Secret>) -> Self {
+        self.options.api_key = Some(key.into());
+        self
+    }
+
+    /// The `Authorization` token for this subscription instead of the token provider's (such
+    /// subscriptions get a socket of their own; the token is never refreshed).
+    pub fn auth_token(mut self, token: impl Into<Secret>) -> Self {
+        self.options.auth_token = Some(token.into());
+        self
+    }
+
+    /// For user pools: which token to send.
+    pub fn token_kind(mut self, kind: TokenKind) -> Self {
+        self.options.token_kind = Some(kind);
+        self
+    }
+
+    /// Subscribes even when the operation's schema does not allow the chosen mode.
+    pub fn skip_auth_mode_check(mut self) -> Self {
+        self.options.skip_mode_check = true;
+        self
+    }
+
+    /// Opens (or shares) the socket, sends `start` and resolves when the server acknowledges
+    /// it (`start_ack`). Fails when the operation is not a subscription, no endpoint or mode
+    /// fits, the authorization cannot be made, the connection cannot be opened, or the server
+    /// refuses the subscription (the error carries its errors: [`Error::graphql_errors`]).
+    pub async fn start(self) -> Result<Subscription<T>> {
+        if self.kind != OperationKind::Subscription {
+            return Err(Error::request(format!(
+                "operation {} is not a subscription; send queries and mutations with \
+                 Client::graphql, Client::query or Client::operation",
+                self.operation_name.as_deref().unwrap_or("(unnamed)")
+            )));
+        }
+        let data = self
+            .data
+            .map_err(|e| Error::request(format!("the variables could not be serialized: {e}")))?;
+        let inner = &self.client.inner;
+        let selected = crate::endpoint::select(
+            &inner.config,
+            crate::EndpointType::GraphQL,
+            crate::endpoint::Want {
+                api_name: self.options.api_name.as_deref(),
+                auth_mode: self.options.auth_mode,
+                allowed_modes: self.allowed_modes.filter(|_| !self.options.skip_mode_check),
+                operation: self.operation_name.as_deref(),
+            },
+        )?;
+        let (commands, shared, key) = inner
+            .realtime
+            .subscribe(inner, selected.endpoint, selected.mode, &self.options, data)
+            .await?;
+        Ok(Subscription::new(
+            shared,
+            key,
+            commands,
+            selected.endpoint.name().to_owned(),
+            selected.mode,
+        ))
+    }
+}
+
+/// A live subscription: a `Stream` of [`SubscriptionEvent`]s. Dropping it stops the
+/// subscription (`stop`); the socket closes a moment after its last subscription.
+///
+/// An `Err` item ends the stream (the server ended or refused the subscription, or the socket
+/// could not be recovered), except a decoding error ([`Error::is_decode`]), which concerns one
+/// event. `None` follows when the server completed the subscription or after an error.
+pub struct Subscription<T> {
+    shared: Arc<Shared>,
+    key: u64,
+    commands: mpsc::UnboundedSender<Command>,
+    api_name: String,
+    mode: AuthMode,
+    _data: PhantomData<fn() -> T>,
+}
+
+impl<T> Subscription<T> {
+    pub(crate) fn new(
+        shared: Arc<Shared>,
+        key: u64,
+        commands: mpsc::UnboundedSender<Command>,
+        api_name: String,
+        mode: AuthMode,
+    ) -> Self {
+        Subscription {
+            shared,
+            key,
+            commands,
+            api_name,
+            mode,
+            _data: PhantomData,
+        }
+    }
+
+    /// The endpoint's name.
+    pub fn api_name(&self) -> &str {
+        &self.api_name
+    }
+
+    /// The auth mode of its socket.
+    pub fn auth_mode(&self) -> AuthMode {
+        self.mode
+    }
+
+    /// How many events wait to be read (bounded by the buffer size, plus `Resumed` markers).
+    pub fn backlog(&self) -> usize {
+        self.shared.len()
+    }
+}
+
+impl<T> fmt::Debug for Subscription<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Subscription")
+            .field("api_name", &self.api_name)
+            .field("mode", &self.mode)
+            .field("backlog", &self.backlog())
+            .finish()
+    }
+}
+
+impl<T: DeserializeOwned> Stream for Subscription<T> {
+    type Item = Result<SubscriptionEvent<T>>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        Poll::Ready(Some(match self.shared.next(cx.waker()) {
+            Next::Pending => return Poll::Pending,
+            Next::Done => return Poll::Ready(None),
+            Next::Failed(e) => Err(e),
+            Next::Lagged(missed) => Ok(SubscriptionEvent::Lagged { missed }),
+            Next::Item(Item::Resumed(gap)) => Ok(SubscriptionEvent::Resumed { gap }),
+            Next::Item(Item::Data(payload)) => serde_json::from_value::<Response<T>>(payload)
+                .map(SubscriptionEvent::Data)
+                .map_err(|e| {
+                    Error::decode(format!("a subscription event could not be decoded: {e}"))
+                        .with_source(e)
+                }),
+        }))
+    }
+}
+
+impl<T> Drop for Subscription<T> {
+    fn drop(&mut self) {
+        self.shared.close();
+        let _ = self.commands.send(Command::Unsubscribe(self.key));
+    }
+}
