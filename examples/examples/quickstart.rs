@@ -1,9 +1,12 @@
 //! The quickstart: a local AppSync in this process, and appsync-client calling it in several auth
 //! modes. Run it with `cargo run -p appsync-examples --example quickstart`; no AWS account needed.
 
-use appsync_client::{AuthMode, Client, Config, GraphQLRequest, StaticToken};
+use std::time::Duration;
+
+use appsync_client::{AuthMode, Client, Config, GraphQLRequest, StaticToken, SubscriptionEvent};
 use appsync_examples::{notes_server, ACCESS_KEY_ID, SECRET_ACCESS_KEY};
 use aws_credential_types::Credentials;
+use futures_util::StreamExt;
 use serde_json::json;
 
 #[tokio::main]
@@ -40,6 +43,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .send()
         .await?;
     println!("2. with the API key, listNotes answered {}", json!(r.data));
+
+    // A subscription (over the realtime WebSocket, API key) to the notes being created; it is
+    // live once `start` returns (the server acknowledged it).
+    let mut created = client
+        .subscribe_graphql(GraphQLRequest::new("subscription { onCreateNote { id content owner } }"))
+        .start()
+        .await?;
+    println!("   subscribed to onCreateNote over the realtime socket, with the API key");
 
     // 3. A mutation signed with IAM (SigV4), chosen by auth mode.
     let r = client
@@ -86,6 +97,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         r.has_error_type("Unauthorized"),
         "the schema should refuse this call"
     );
+
+    // 6. The subscription received the event of the mutation of step 3.
+    match tokio::time::timeout(Duration::from_secs(10), created.next()).await {
+        Ok(Some(Ok(SubscriptionEvent::Data(event)))) => {
+            println!("6. the subscription received the event of step 3: {}", json!(event.data))
+        }
+        other => return Err(format!("the subscription did not receive the event: {other:?}").into()),
+    }
+    drop(created);
 
     local.shutdown().await;
     println!("done: the local server is stopped.");
