@@ -47,7 +47,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // A subscription (over the realtime WebSocket, API key) to the notes being created; it is
     // live once `start` returns (the server acknowledged it).
     let mut created = client
-        .subscribe_graphql(GraphQLRequest::new("subscription { onCreateNote { id content owner } }"))
+        .subscribe_graphql(GraphQLRequest::new(
+            "subscription { onCreateNote { id content owner } }",
+        ))
         .start()
         .await?;
     println!("   subscribed to onCreateNote over the realtime socket, with the API key");
@@ -101,9 +103,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 6. The subscription received the event of the mutation of step 3.
     match tokio::time::timeout(Duration::from_secs(10), created.next()).await {
         Ok(Some(Ok(SubscriptionEvent::Data(event)))) => {
-            println!("6. the subscription received the event of step 3: {}", json!(event.data))
+            println!(
+                "6. the subscription received the event of step 3: {}",
+                json!(event.data)
+            )
         }
-        other => return Err(format!("the subscription did not receive the event: {other:?}").into()),
+        other => {
+            return Err(format!("the subscription did not receive the event: {other:?}").into())
+        }
     }
     drop(created);
 

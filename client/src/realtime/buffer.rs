@@ -7,15 +7,13 @@ use std::sync::Mutex;
 use std::task::Waker;
 use std::time::Duration;
 
-use serde_json::Value;
-
 use crate::error::Error;
 
 /// One buffered item.
 #[derive(Debug)]
 pub(crate) enum Item {
-    /// A `data` payload (`{"data": …, "errors": …}`), decoded by the reader.
-    Data(Value),
+    /// A `data` frame, as received: the reader decodes its `payload` into its type.
+    Data(String),
     /// The subscription runs again after a reconnection; the socket was down this long.
     Resumed(Duration),
 }
@@ -89,7 +87,7 @@ impl Shared {
     }
 
     /// Adds a data event; when full, the oldest data event is dropped and counted.
-    pub(crate) fn push_data(&self, payload: Value) {
+    pub(crate) fn push_data(&self, frame: String) {
         let mut s = self.lock();
         if s.closed || s.end.is_some() {
             return;
@@ -111,7 +109,7 @@ impl Shared {
                 }
             }
         }
-        s.items.push_back(Item::Data(payload));
+        s.items.push_back(Item::Data(frame));
         s.data += 1;
         Self::wake(s);
     }
@@ -190,7 +188,10 @@ impl Shared {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+
+    fn data(n: u64) -> String {
+        n.to_string()
+    }
 
     fn noop() -> Waker {
         Waker::noop().clone()
@@ -200,7 +201,7 @@ mod tests {
         let mut out = Vec::new();
         loop {
             match s.next(&noop()) {
-                Next::Item(Item::Data(v)) => out.push(format!("d{}", v["n"])),
+                Next::Item(Item::Data(v)) => out.push(format!("d{v}")),
                 Next::Item(Item::Resumed(g)) => out.push(format!("r{}", g.as_secs())),
                 Next::Lagged(n) => out.push(format!("lag{n}")),
                 Next::Failed(e) => out.push(format!("err:{e}")),
@@ -217,11 +218,11 @@ mod tests {
     fn the_oldest_data_is_dropped_and_counted() {
         let s = Shared::new(3);
         for n in 0..10 {
-            s.push_data(json!({"n": n}));
+            s.push_data(data(n));
         }
         assert_eq!(s.len(), 3);
         assert_eq!(drain(&s), ["lag7", "d7", "d8", "d9"]);
-        s.push_data(json!({"n": 10}));
+        s.push_data(data(10));
         assert_eq!(drain(&s), ["d10"]);
     }
 
@@ -230,7 +231,7 @@ mod tests {
         let s = Shared::new(2);
         for round in 0..50 {
             s.push_resumed(Duration::from_secs(1));
-            s.push_data(json!({"n": round}));
+            s.push_data(data(round));
         }
         // Two data events and at most one marker per data event left, plus one.
         assert!(s.len() <= 5, "{}", s.len());
@@ -248,10 +249,10 @@ mod tests {
     #[test]
     fn the_end_comes_after_the_items_and_once() {
         let s = Shared::new(4);
-        s.push_data(json!({"n": 1}));
+        s.push_data(data(1));
         s.finish(Some(Error::realtime("boom")));
         s.finish(None);
-        s.push_data(json!({"n": 2}));
+        s.push_data(data(2));
         assert_eq!(drain(&s), ["d1", "err:boom", "done"]);
         assert!(matches!(s.next(&noop()), Next::Done));
     }

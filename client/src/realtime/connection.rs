@@ -21,6 +21,7 @@
 //! - Any other `error` for one subscription ends that subscription only.
 
 use std::collections::HashMap;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,7 +29,7 @@ use std::time::Duration;
 use futures_util::future::BoxFuture;
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{broadcast, mpsc, oneshot};
-use tokio::time::Instant;
+use tokio::time::{Instant, Sleep};
 use tracing::Instrument;
 
 use super::auth::Authorizer;
@@ -357,9 +358,10 @@ async fn io(conn: &mut Conn) -> Event {
     }
 }
 
-async fn sleep(until: Option<Instant>) {
-    match until {
-        Some(t) => tokio::time::sleep_until(t).await,
+/// Fires when the timer is due; never without one.
+async fn tick(timer: &mut Option<Pin<Box<Sleep>>>) {
+    match timer {
+        Some(sleep) => sleep.as_mut().await,
         None => std::future::pending().await,
     }
 }
@@ -367,20 +369,38 @@ async fn sleep(until: Option<Instant>) {
 impl Actor {
     async fn run(mut self, first: SubRequest) {
         self.add(first).await;
+        // One timer, moved only when the earliest deadline may have changed: not after a
+        // `data` frame, which only moves `last_heard` later (a timer that fires early finds
+        // nothing due and is set again). Walking every subscription for the deadline, and
+        // registering a fresh timer, on every frame would cost more than the frame itself.
+        let mut timer: Option<Pin<Box<Sleep>>> = None;
+        let mut moved = true;
         while !self.should_exit() {
-            let wake = self.next_wake();
+            if moved {
+                match (self.next_wake(), timer.as_mut()) {
+                    (Some(t), Some(sleep)) => sleep.as_mut().reset(t),
+                    (Some(t), None) => timer = Some(Box::pin(tokio::time::sleep_until(t))),
+                    // No timer stays registered (paused-time tests would advance to it).
+                    (None, _) => timer = None,
+                }
+            }
+            // Timers, then commands, then the socket: a flood of frames starves neither.
             let event = tokio::select! {
+                biased;
+                () = tick(&mut timer) => Event::Timer,
                 c = self.rx.recv() => Event::Command(c),
                 e = io(&mut self.conn) => e,
-                () = sleep(wake) => Event::Timer,
             };
+            moved = true;
             match event {
                 Event::Command(Some(Command::Subscribe(req))) => self.add(req).await,
                 Event::Command(Some(Command::Unsubscribe(key))) => self.remove(key).await,
                 Event::Command(None) => self.exit = true,
                 Event::Opened(Ok(socket)) => self.opened(socket).await,
                 Event::Opened(Err(e)) => self.attempt_failed(Failure::from_connect(e)).await,
-                Event::Frame(Some(Ok(WsMessage::Text(text)))) => self.on_text(&text).await,
+                Event::Frame(Some(Ok(WsMessage::Text(text)))) => {
+                    moved = self.on_text(text).await;
+                }
                 Event::Frame(Some(Ok(WsMessage::Close(code)))) => {
                     let why = match code {
                         Some(c) => format!("the server closed the socket (code {c})"),
@@ -630,17 +650,37 @@ impl Actor {
 
     // ---- frames -------------------------------------------------------------------------
 
-    async fn on_text(&mut self, text: &str) {
+    /// Handles a text frame; `false` when nothing but `last_heard` changed (a `data` frame on
+    /// a socket whose keep-alive was not late), so the timer need not be set again.
+    async fn on_text(&mut self, text: String) -> bool {
+        let mut moved = false;
         if let Conn::Ready {
             last_heard, missed, ..
         } = &mut self.conn
         {
             *last_heard = Instant::now();
             if std::mem::take(missed) {
+                moved = true;
                 self.emit(ConnectionState::Connected);
             }
         }
-        let message = match protocol::parse(text) {
+        // The frame that comes by the thousand: routed by its id, its text handed over whole.
+        if let Some(id) = protocol::data_id(&text) {
+            match self.ids.get(id.as_ref()).copied() {
+                Some(key) => {
+                    drop(id);
+                    self.on_data(key, text);
+                }
+                None => tracing::debug!(id = %id, "data for an unknown id"),
+            }
+            return moved;
+        }
+        self.on_message(text).await;
+        true
+    }
+
+    async fn on_message(&mut self, text: String) {
+        let message = match protocol::parse(&text) {
             Ok(m) => m,
             Err(bad) => {
                 tracing::debug!(problem = bad.0, "ignoring a bad frame");
@@ -651,12 +691,10 @@ impl Actor {
             ServerMessage::ConnectionAck { timeout } => self.acked(timeout).await,
             ServerMessage::KeepAlive | ServerMessage::Other => {}
             ServerMessage::StartAck { id } => self.start_acked(&id).await,
-            ServerMessage::Data { id, payload } => {
-                match self.ids.get(&id).and_then(|k| self.subs.get(k)) {
-                    Some(sub) => sub.shared.push_data(payload),
-                    None => tracing::debug!(id, "data for an unknown id"),
-                }
-            }
+            ServerMessage::Data { id } => match self.ids.get(&id).copied() {
+                Some(key) => self.on_data(key, text),
+                None => tracing::debug!(id, "data for an unknown id"),
+            },
             ServerMessage::Complete { id } => {
                 if let Some(key) = self.ids.remove(&id) {
                     if let Some(sub) = self.subs.remove(&key) {
@@ -690,6 +728,13 @@ impl Actor {
                     self.attempt_failed(f).await;
                 }
             }
+        }
+    }
+
+    /// A `data` frame for the subscription of `key`.
+    fn on_data(&self, key: u64, frame: String) {
+        if let Some(sub) = self.subs.get(&key) {
+            sub.shared.push_data(frame);
         }
     }
 

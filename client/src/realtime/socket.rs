@@ -86,6 +86,13 @@ pub(crate) trait Connector: Send + Sync + 'static {
     fn connect(&self, auth: AuthObject) -> BoxFuture<'static, Result<BoxSocket, ConnectError>>;
 }
 
+/// The read buffer of a socket, allocated for its whole life: tungstenite's default (128 KiB)
+/// would be most of an idle socket's memory (AppSync puts at most 100 subscriptions on one,
+/// so well over 1 KiB per subscription), while AppSync's frames are small and this much
+/// already takes hundreds of them per read. Larger frames still come whole (the buffer grows
+/// to the frame).
+const READ_BUFFER: usize = 16 << 10;
+
 /// The real connector: `tokio-tungstenite` over TCP, with rustls for `wss`.
 pub(crate) struct WsConnector {
     url: Url,
@@ -141,6 +148,7 @@ impl Connector for WsConnector {
                 .headers_mut()
                 .insert(http::header::SEC_WEBSOCKET_PROTOCOL, value);
             let config = WebSocketConfig::default()
+                .read_buffer_size(READ_BUFFER)
                 .max_message_size(Some(16 << 20))
                 .max_frame_size(Some(16 << 20));
             match tokio_tungstenite::connect_async_with_config(request, Some(config), true).await {

@@ -15,6 +15,7 @@ use tokio::sync::mpsc;
 
 use super::buffer::{Item, Next, Shared};
 use super::connection::Command;
+use super::protocol::DataFrame;
 use crate::auth::{AuthMode, TokenKind};
 use crate::client::Client;
 use crate::error::{Error, Result};
@@ -277,8 +278,9 @@ impl<T: DeserializeOwned> Stream for Subscription<T> {
             Next::Failed(e) => Err(e),
             Next::Lagged(missed) => Ok(SubscriptionEvent::Lagged { missed }),
             Next::Item(Item::Resumed(gap)) => Ok(SubscriptionEvent::Resumed { gap }),
-            Next::Item(Item::Data(payload)) => serde_json::from_value::<Response<T>>(payload)
-                .map(SubscriptionEvent::Data)
+            // Decoded once, from the frame's text straight into `Response<T>`.
+            Next::Item(Item::Data(frame)) => serde_json::from_str::<DataFrame<T>>(&frame)
+                .map(|f| SubscriptionEvent::Data(f.payload))
                 .map_err(|e| {
                     Error::decode(format!("a subscription event could not be decoded: {e}"))
                         .with_source(e)
