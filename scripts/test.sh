@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace, after installing what the interop tests need (npm packages
-# from their committed lock files), then runs the examples as smoke tests.
+# from their committed lock files), then runs the examples as smoke tests and prints the totals.
 # Usage: scripts/test.sh [extra cargo test args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,8 +13,14 @@ for dir in interop/*/; do
   fi
 done
 
-cargo test --workspace "$@"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+cargo test --workspace "$@" 2>&1 | tee "$log"
 
 # The README's first command, and the multi-auth example: both must finish on their own.
 cargo run -q -p appsync-examples --example quickstart
 cargo run -q -p appsync-examples --example multi_auth
+
+# One closing line for every test binary together (cargo prints one summary per binary).
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
