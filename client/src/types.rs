@@ -575,6 +575,75 @@ pub mod __private {
         }
     }
 
+    /// A coded scalar (`AWSJSON`, and the `time` types) in a generated wire struct: reads
+    /// through the codec without serde's `with` (which costs more to compile).
+    pub struct Coded<T, C>(pub T, std::marker::PhantomData<C>);
+
+    impl<'de, T: super::Shape<C>, C: super::Codec> Deserialize<'de> for Coded<T, C> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            T::de(d).map(|v| Coded(v, std::marker::PhantomData))
+        }
+    }
+
+    impl<T: Default, C> Default for Coded<T, C> {
+        fn default() -> Self {
+            Coded(T::default(), std::marker::PhantomData)
+        }
+    }
+
+    /// A coded scalar to write (`AWSJSON`, and the `time` types), by reference.
+    pub struct CodedRef<'a, T, C>(&'a T, std::marker::PhantomData<C>);
+
+    impl<'a, T, C> CodedRef<'a, T, C> {
+        /// Wraps a value.
+        pub fn new(value: &'a T) -> Self {
+            CodedRef(value, std::marker::PhantomData)
+        }
+    }
+
+    impl<T: super::Shape<C>, C: super::Codec> serde::Serialize for CodedRef<'_, T, C> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            self.0.ser(s)
+        }
+    }
+
+    /// An object key, borrowed from the input when it can be.
+    pub struct Key<'de>(std::borrow::Cow<'de, str>);
+
+    impl Key<'_> {
+        /// The key.
+        pub fn as_str(&self) -> &str {
+            &self.0
+        }
+    }
+
+    impl<'de> Deserialize<'de> for Key<'de> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> serde::de::Visitor<'de> for V {
+                type Value = Key<'de>;
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("a field name")
+                }
+                fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                    Ok(Key(std::borrow::Cow::Borrowed(v)))
+                }
+                fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                    Ok(Key(std::borrow::Cow::Owned(v.to_owned())))
+                }
+                fn visit_string<E>(self, v: String) -> Result<Key<'de>, E> {
+                    Ok(Key(std::borrow::Cow::Owned(v)))
+                }
+            }
+            d.deserialize_identifier(V)
+        }
+    }
+
+    /// A required field's value, or serde's "missing field" error.
+    pub fn required<T, E: serde::de::Error>(value: Option<T>, field: &'static str) -> Result<T, E> {
+        value.ok_or_else(|| E::missing_field(field))
+    }
+
     impl std::fmt::Debug for Buffered {
         fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
             self.0.fmt(f)

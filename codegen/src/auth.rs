@@ -1,0 +1,424 @@
+//! The `@aws_*` directive rules (appsync-protocol.md §3.3) evaluated at build time: who may
+//! reach each field, and which modes reach every field an operation selects.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+use std::str::FromStr;
+
+use apollo_compiler::ast::{Directive, Value};
+use apollo_compiler::executable::{ExecutableDocument, SelectionSet};
+use apollo_compiler::schema::ExtendedType;
+use apollo_compiler::{Name, Schema};
+
+/// An AppSync authorization mode, as the schema directives name them. Generated code names the
+/// matching `appsync_client::AuthMode`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AuthMode {
+    /// `API_KEY` (`@aws_api_key`).
+    ApiKey,
+    /// `AWS_IAM` (`@aws_iam`).
+    Iam,
+    /// `AMAZON_COGNITO_USER_POOLS` (`@aws_cognito_user_pools`, and legacy `@aws_auth`).
+    UserPools,
+    /// `OPENID_CONNECT` (`@aws_oidc`).
+    Oidc,
+    /// `AWS_LAMBDA` (`@aws_lambda`).
+    Lambda,
+}
+
+impl AuthMode {
+    /// Every mode, in the order generated code lists them.
+    pub const ALL: [AuthMode; 5] = [
+        AuthMode::ApiKey,
+        AuthMode::Iam,
+        AuthMode::UserPools,
+        AuthMode::Oidc,
+        AuthMode::Lambda,
+    ];
+
+    /// The AppSync name, e.g. `AMAZON_COGNITO_USER_POOLS`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMode::ApiKey => "API_KEY",
+            AuthMode::Iam => "AWS_IAM",
+            AuthMode::UserPools => "AMAZON_COGNITO_USER_POOLS",
+            AuthMode::Oidc => "OPENID_CONNECT",
+            AuthMode::Lambda => "AWS_LAMBDA",
+        }
+    }
+
+    /// The variant name of `appsync_client::AuthMode`.
+    pub(crate) fn variant(self) -> &'static str {
+        match self {
+            AuthMode::ApiKey => "ApiKey",
+            AuthMode::Iam => "Iam",
+            AuthMode::UserPools => "UserPools",
+            AuthMode::Oidc => "Oidc",
+            AuthMode::Lambda => "Lambda",
+        }
+    }
+
+    fn from_directive(name: &str) -> Option<AuthMode> {
+        Some(match name {
+            "aws_api_key" => AuthMode::ApiKey,
+            "aws_iam" => AuthMode::Iam,
+            "aws_cognito_user_pools" => AuthMode::UserPools,
+            "aws_oidc" => AuthMode::Oidc,
+            "aws_lambda" => AuthMode::Lambda,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for AuthMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for AuthMode {
+    type Err = String;
+
+    /// The AppSync names, and Amplify JS's short names (`apiKey`, `iam`, `userPool`, `oidc`,
+    /// `lambda`).
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(match s {
+            "API_KEY" | "apiKey" => AuthMode::ApiKey,
+            "AWS_IAM" | "iam" | "identityPool" => AuthMode::Iam,
+            "AMAZON_COGNITO_USER_POOLS" | "userPool" => AuthMode::UserPools,
+            "OPENID_CONNECT" | "oidc" => AuthMode::Oidc,
+            "AWS_LAMBDA" | "lambda" => AuthMode::Lambda,
+            other => {
+                return Err(format!(
+                    "unknown authorization type {other:?}; expected one of API_KEY, AWS_IAM, \
+                     AMAZON_COGNITO_USER_POOLS, OPENID_CONNECT, AWS_LAMBDA"
+                ))
+            }
+        })
+    }
+}
+
+/// Query, mutation or subscription.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OperationKind {
+    /// A query.
+    Query,
+    /// A mutation.
+    Mutation,
+    /// A subscription.
+    Subscription,
+}
+
+/// Where a field's rule came from (§3.3: the field's directives replace the type's, and the
+/// default mode counts only where neither has any).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AuthSource {
+    /// Auth directives on the field.
+    Field,
+    /// Auth directives on its type (the field has none).
+    Type,
+    /// Neither has any: the API's default mode.
+    Default,
+}
+
+/// Who may reach one `Type.field`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldAuth {
+    /// The modes allowed, in [`AuthMode::ALL`] order.
+    pub modes: Vec<AuthMode>,
+    /// For user pools: only callers in one of these groups (`cognito_groups`). The mode is still
+    /// allowed; the group check happens at call time.
+    pub cognito_groups: Option<Vec<String>>,
+    /// Where the rule came from.
+    pub source: AuthSource,
+}
+
+/// Who may reach every field of one operation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OperationInfo {
+    /// The operation's name.
+    pub name: String,
+    /// Its kind.
+    pub kind: OperationKind,
+    /// The modes that reach every selected field (§3.6), in [`AuthMode::ALL`] order. A mode
+    /// whose user-pool groups are restricted still counts: see `user_pool_groups`.
+    pub allowed_auth_modes: Vec<AuthMode>,
+    /// Group requirements met along the way, for user pools: a caller needs, for each inner
+    /// list, at least one of its groups. Empty when user pools is not allowed or nothing
+    /// restricts groups.
+    pub user_pool_groups: Vec<Vec<String>>,
+    /// The file the operation came from.
+    pub file: String,
+}
+
+/// What the builder found, without generating code: per-field rules and per-operation modes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Analysis {
+    /// The API's default mode, as set on the builder.
+    pub default_auth_mode: Option<AuthMode>,
+    /// Every operation (from files and generated statements), in document order.
+    pub operations: Vec<OperationInfo>,
+    /// `(type, field)` → the rule, for every field of every object type of the schema.
+    pub fields: BTreeMap<(String, String), FieldAuth>,
+}
+
+impl Analysis {
+    /// The operation of that name.
+    pub fn operation(&self, name: &str) -> Option<&OperationInfo> {
+        self.operations.iter().find(|o| o.name == name)
+    }
+
+    /// The rule of `Type.field`.
+    pub fn field(&self, type_name: &str, field: &str) -> Option<&FieldAuth> {
+        self.fields.get(&(type_name.to_owned(), field.to_owned()))
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Allow {
+    pub modes: BTreeSet<AuthMode>,
+    pub groups: Option<Vec<String>>,
+}
+
+impl Allow {
+    fn from_directives<'a>(
+        directives: impl Iterator<Item = &'a Directive>,
+        sole_user_pools: bool,
+    ) -> Option<Allow> {
+        let mut allow = Allow::default();
+        let mut any = false;
+        for d in directives {
+            let mode = match AuthMode::from_directive(&d.name) {
+                Some(m) => m,
+                // Legacy: meaningful only when user pools is the only mode (§3.2).
+                None if d.name == "aws_auth" && sole_user_pools => AuthMode::UserPools,
+                None => continue,
+            };
+            any = true;
+            allow.modes.insert(mode);
+            if mode == AuthMode::UserPools {
+                if let Some(Value::List(items)) = d
+                    .specified_argument_by_name("cognito_groups")
+                    .map(|v| v.as_ref())
+                {
+                    let groups = allow.groups.get_or_insert_with(Vec::new);
+                    groups.extend(items.iter().filter_map(|i| i.as_str().map(str::to_owned)));
+                }
+            }
+        }
+        any.then_some(allow)
+    }
+}
+
+/// The rules of one schema.
+pub(crate) struct AuthModel {
+    pub default: Option<AuthMode>,
+    pub enabled: Option<BTreeSet<AuthMode>>,
+    type_allow: HashMap<Name, Allow>,
+    field_allow: HashMap<(Name, Name), Allow>,
+    /// Abstract type → its object types, in schema order; object type → itself.
+    possible: HashMap<Name, Vec<Name>>,
+}
+
+impl AuthModel {
+    pub(crate) fn new(
+        schema: &Schema,
+        default: Option<AuthMode>,
+        additional: Option<&[AuthMode]>,
+    ) -> AuthModel {
+        let sole_user_pools =
+            default == Some(AuthMode::UserPools) && additional.is_none_or(|a| a.is_empty());
+        let enabled = additional.map(|a| a.iter().copied().chain(default).collect());
+        let mut type_allow = HashMap::new();
+        let mut field_allow = HashMap::new();
+        for (name, ty) in &schema.types {
+            if let ExtendedType::Object(o) = ty {
+                if let Some(a) =
+                    Allow::from_directives(o.directives.iter().map(|d| &*d.node), sole_user_pools)
+                {
+                    type_allow.insert(name.clone(), a);
+                }
+                for (fname, f) in &o.fields {
+                    if let Some(a) =
+                        Allow::from_directives(f.directives.iter().map(|d| &**d), sole_user_pools)
+                    {
+                        field_allow.insert((name.clone(), fname.clone()), a);
+                    }
+                }
+            }
+        }
+        AuthModel {
+            default,
+            enabled,
+            type_allow,
+            field_allow,
+            possible: possible_types(schema),
+        }
+    }
+
+    /// §3.3: the field's directives, else its type's, else the default mode.
+    pub(crate) fn rule(&self, ty: &str, field: &str) -> (Allow, AuthSource) {
+        let key = (Name::new_unchecked(ty), Name::new_unchecked(field));
+        if let Some(a) = self.field_allow.get(&key) {
+            return (a.clone(), AuthSource::Field);
+        }
+        if let Some(a) = self.type_allow.get(ty) {
+            return (a.clone(), AuthSource::Type);
+        }
+        let modes = self.default.into_iter().collect();
+        (
+            Allow {
+                modes,
+                groups: None,
+            },
+            AuthSource::Default,
+        )
+    }
+
+    pub(crate) fn has_rule(&self, ty: &str, field: &str) -> bool {
+        self.type_allow.contains_key(ty)
+            || self
+                .field_allow
+                .contains_key(&(Name::new_unchecked(ty), Name::new_unchecked(field)))
+    }
+
+    pub(crate) fn field_auth(&self, ty: &str, field: &str) -> FieldAuth {
+        let (a, source) = self.rule(ty, field);
+        FieldAuth {
+            modes: ordered(&a.modes),
+            cognito_groups: a.groups,
+            source,
+        }
+    }
+
+    pub(crate) fn possible(&self, ty: &str) -> &[Name] {
+        self.possible.get(ty).map(Vec::as_slice).unwrap_or_default()
+    }
+
+    /// The modes that reach every field of the selection (intersection along the tree), and
+    /// the user-pool group requirements met.
+    pub(crate) fn operation(
+        &self,
+        doc: &ExecutableDocument,
+        root: &SelectionSet,
+    ) -> (Vec<AuthMode>, Vec<Vec<String>>) {
+        let mut modes: BTreeSet<AuthMode> = match &self.enabled {
+            Some(e) => e.clone(),
+            None => AuthMode::ALL.into_iter().collect(),
+        };
+        let mut groups = BTreeSet::new();
+        let start = self.possible(&root.ty).to_vec();
+        let mut fragments_seen = 0usize;
+        self.walk(
+            doc,
+            root,
+            &start,
+            &mut modes,
+            &mut groups,
+            &mut fragments_seen,
+        );
+        let groups = if modes.contains(&AuthMode::UserPools) {
+            groups.into_iter().collect()
+        } else {
+            Vec::new()
+        };
+        (ordered(&modes), groups)
+    }
+
+    fn walk(
+        &self,
+        doc: &ExecutableDocument,
+        set: &SelectionSet,
+        types: &[Name],
+        modes: &mut BTreeSet<AuthMode>,
+        groups: &mut BTreeSet<Vec<String>>,
+        budget: &mut usize,
+    ) {
+        // Fragments can be spread many times; a document is acyclic after validation, but an
+        // adversarial one could still be exponential. Bound the work.
+        *budget += 1;
+        if *budget > 1_000_000 {
+            return;
+        }
+        use apollo_compiler::executable::Selection;
+        for sel in &set.selections {
+            match sel {
+                Selection::Field(f) => {
+                    if f.name.starts_with("__") {
+                        continue;
+                    }
+                    for t in types {
+                        let (a, _) = self.rule(t, &f.name);
+                        modes.retain(|m| a.modes.contains(m));
+                        if let Some(g) = a.groups {
+                            let mut g = g;
+                            g.sort();
+                            g.dedup();
+                            groups.insert(g);
+                        }
+                    }
+                    if !f.selection_set.selections.is_empty() {
+                        let child = self.possible(f.ty().inner_named_type()).to_vec();
+                        self.walk(doc, &f.selection_set, &child, modes, groups, budget);
+                    }
+                }
+                Selection::InlineFragment(i) => {
+                    let cond = i.type_condition.as_ref().unwrap_or(&set.ty);
+                    let narrowed = self.narrow(types, cond);
+                    if !narrowed.is_empty() {
+                        self.walk(doc, &i.selection_set, &narrowed, modes, groups, budget);
+                    }
+                }
+                Selection::FragmentSpread(s) => {
+                    if let Some(frag) = doc.fragments.get(&s.fragment_name) {
+                        let narrowed = self.narrow(types, frag.type_condition());
+                        if !narrowed.is_empty() {
+                            self.walk(doc, &frag.selection_set, &narrowed, modes, groups, budget);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn narrow(&self, types: &[Name], cond: &str) -> Vec<Name> {
+        let p = self.possible(cond);
+        types.iter().filter(|t| p.contains(t)).cloned().collect()
+    }
+}
+
+/// For each composite type, the object types a value of it can be (schema order).
+pub(crate) fn possible_types(schema: &Schema) -> HashMap<Name, Vec<Name>> {
+    let mut map: HashMap<Name, Vec<Name>> = HashMap::new();
+    for (name, ty) in &schema.types {
+        match ty {
+            ExtendedType::Object(o) => {
+                map.entry(name.clone()).or_default().push(name.clone());
+                for i in &o.implements_interfaces {
+                    map.entry(i.name.clone()).or_default().push(name.clone());
+                }
+            }
+            ExtendedType::Union(u) => {
+                let members: Vec<Name> = schema
+                    .types
+                    .iter()
+                    .filter(|(n, t)| t.is_object() && u.members.contains(n.as_str()))
+                    .map(|(n, _)| n.clone())
+                    .collect();
+                map.entry(name.clone()).or_default().extend(members);
+            }
+            ExtendedType::Interface(_) => {
+                map.entry(name.clone()).or_default();
+            }
+            _ => {}
+        }
+    }
+    map
+}
+
+pub(crate) fn ordered(modes: &BTreeSet<AuthMode>) -> Vec<AuthMode> {
+    AuthMode::ALL
+        .into_iter()
+        .filter(|m| modes.contains(m))
+        .collect()
+}
