@@ -17,9 +17,10 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cargo test --workspace "$@" 2>&1 | tee "$log"
 
-# The README's first command, and the multi-auth example: both must finish on their own.
+# The README's first command and the other examples: each must finish on its own.
 cargo run -q -p appsync-examples --example quickstart
 cargo run -q -p appsync-examples --example multi_auth
+cargo run -q -p appsync-examples --example typed
 
 # One closing line for every test binary together (cargo prints one summary per binary).
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
