@@ -353,14 +353,15 @@ impl ClientInner {
         for (n, v) in &self.default_headers {
             h.append(n.clone(), v.clone());
         }
-        for p in &self.header_providers {
-            let Some(context) = &context else { break };
-            let more = p
-                .headers(context)
-                .await
-                .map_err(|e| Error::request("a header provider failed").with_source(e))?;
-            for (n, v) in more.iter() {
-                h.insert(n.clone(), v.clone());
+        if let Some(context) = &context {
+            for p in &self.header_providers {
+                let more = p
+                    .headers(context)
+                    .await
+                    .map_err(|e| Error::request("a header provider failed").with_source(e))?;
+                for (n, v) in more.iter() {
+                    h.insert(n.clone(), v.clone());
+                }
             }
         }
         for (n, v) in parse_headers(&call.options.headers)? {
@@ -417,10 +418,12 @@ impl ClientInner {
             AuthMode::Iam | AuthMode::None => {}
         }
 
-        for i in &self.interceptors {
-            let Some(context) = &context else { break };
-            i.intercept(&mut req, context)
-                .map_err(|e| Error::request("an interceptor refused the request").with_source(e))?;
+        if let Some(context) = &context {
+            for i in &self.interceptors {
+                i.intercept(&mut req, context).map_err(|e| {
+                    Error::request("an interceptor refused the request").with_source(e)
+                })?;
+            }
         }
 
         if call.mode == AuthMode::Iam {

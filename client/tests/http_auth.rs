@@ -793,3 +793,46 @@ async fn secrets_never_show_in_debug_display_or_errors() {
         "a signature leaked into:\n{all}"
     );
 }
+
+#[tokio::test]
+async fn every_header_provider_runs_before_signing() {
+    let server = TestServer::start(|_, _| ok_graphql()).await;
+    let provider = |name: &'static str| {
+        appsync_client::headers_fn(move |ctx: appsync_client::RequestContext| async move {
+            let mut h = http::HeaderMap::new();
+            h.insert(
+                name,
+                http::HeaderValue::from_str(&format!("{}-{}", ctx.api_name, ctx.attempt)).unwrap(),
+            );
+            Ok(h)
+        })
+    };
+    let client = Client::builder()
+        .config(config(&server))
+        .credentials_provider(Credentials::new(
+            AKID,
+            SECRET,
+            Some(SESSION.into()),
+            None,
+            "test",
+        ))
+        .header_provider(provider("x-first"))
+        .header_provider(provider("x-second"))
+        .build()
+        .unwrap();
+    client
+        .graphql(GraphQLRequest::new("{ ping }"))
+        .auth_mode(AuthMode::Iam)
+        .send()
+        .await
+        .unwrap();
+    let r = &server.requests()[0];
+    assert_eq!(r.header("x-first"), Some("notes_AWS_IAM-0"));
+    assert_eq!(r.header("x-second"), Some("notes_AWS_IAM-0"));
+    let v = verify_iam(r, "appsync", "us-east-1");
+    assert!(
+        v.signed_headers.iter().any(|h| h == "x-second"),
+        "{:?}",
+        v.signed_headers
+    );
+}
