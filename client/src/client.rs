@@ -38,6 +38,8 @@ pub(crate) struct ClientInner {
     pub(crate) retry: RetryPolicy,
     pub(crate) user_pool_token: TokenKind,
     pub(crate) skew: ClockSkew,
+    /// The limit on each call of a token, credentials or header provider.
+    pub(crate) provider_timeout: Duration,
     pub(crate) realtime: Realtime,
 }
 
@@ -192,6 +194,8 @@ pub struct ClientBuilder {
     user_pool_token: TokenKind,
     allow_insecure_http: bool,
     http: Option<reqwest::Client>,
+    realtime_http: Option<reqwest::Client>,
+    provider_timeout: Duration,
     realtime: RealtimeOptions,
 }
 
@@ -210,6 +214,8 @@ impl Default for ClientBuilder {
             user_pool_token: TokenKind::Access,
             allow_insecure_http: false,
             http: None,
+            realtime_http: None,
+            provider_timeout: crate::auth::refresh::DEFAULT_PROVIDER_TIMEOUT,
             realtime: RealtimeOptions::default(),
         }
     }
@@ -304,9 +310,29 @@ impl ClientBuilder {
         self
     }
 
-    /// Uses this `reqwest::Client` (its own timeouts and TLS settings apply).
+    /// Uses this `reqwest::Client` (its own timeouts, TLS roots and proxy settings apply), for
+    /// HTTP calls and, unless [`ClientBuilder::realtime_http_client`] says otherwise, for the
+    /// WebSocket upgrades of realtime sockets too. An upgrade needs HTTP/1.1: a client that
+    /// may negotiate HTTP/2 over TLS should be built with `http1_only()` for realtime.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
+        self
+    }
+
+    /// Uses this `reqwest::Client` for the WebSocket upgrades of realtime sockets (build it with
+    /// `http1_only()`: the upgrade is an HTTP/1.1 exchange). By default realtime uses a client
+    /// built like the HTTP one (same timeouts, roots and proxy settings) but limited to HTTP/1.1.
+    pub fn realtime_http_client(mut self, client: reqwest::Client) -> Self {
+        self.realtime_http = Some(client);
+        self
+    }
+
+    /// The limit on each call of a token provider, the AWS credentials provider or a header
+    /// provider (default 10 s). A provider that does not answer in time fails the call (or the
+    /// subscription start) with a timeout ([`Error::is_timeout`](crate::Error::is_timeout)); it
+    /// never blocks other calls.
+    pub fn provider_timeout(mut self, timeout: Duration) -> Self {
+        self.provider_timeout = timeout;
         self
     }
 
@@ -364,7 +390,7 @@ impl ClientBuilder {
                      AMAZON_COGNITO_USER_POOLS, OPENID_CONNECT and AWS_LAMBDA"
                 ));
             } else if tokens
-                .insert(mode, TokenCache::new(mode, provider))
+                .insert(mode, TokenCache::new(mode, provider, self.provider_timeout))
                 .is_some()
             {
                 problems.push(format!("token_provider: two providers for {mode}"));
@@ -381,13 +407,19 @@ impl ClientBuilder {
         if self.timeout.is_zero() {
             problems.push("timeout: must be more than zero".to_owned());
         }
-        let http = match self.http {
-            Some(h) => Some(h),
-            None => match reqwest::Client::builder()
+        if self.provider_timeout.is_zero() {
+            problems.push("provider_timeout: must be more than zero".to_owned());
+        }
+        let default_http = |http1_only: bool| {
+            let b = reqwest::Client::builder()
                 .connect_timeout(self.connect_timeout)
-                .user_agent(concat!("appsync-rs/", env!("CARGO_PKG_VERSION")))
-                .build()
-            {
+                .user_agent(concat!("appsync-rs/", env!("CARGO_PKG_VERSION")));
+            let b = if http1_only { b.http1_only() } else { b };
+            b.build()
+        };
+        let mut built = |given: Option<reqwest::Client>, http1_only: bool| match given {
+            Some(h) => Some(h),
+            None => match default_http(http1_only) {
                 Ok(h) => Some(h),
                 Err(e) => {
                     problems.push(format!("the HTTP client could not be built: {e}"));
@@ -395,12 +427,22 @@ impl ClientBuilder {
                 }
             },
         };
-        match (config, http) {
-            (Some(config), Some(http)) if problems.is_empty() => Ok(Client {
+        let given_http = self.http.is_some();
+        let http = built(self.http, false);
+        // A client the user gave carries their roots and proxy: realtime uses it too.
+        let realtime_http = match (self.realtime_http, given_http) {
+            (Some(h), _) => Some(h),
+            (None, true) => http.clone(),
+            (None, false) => built(None, true),
+        };
+        match (config, http, realtime_http) {
+            (Some(config), Some(http), Some(realtime_http)) if problems.is_empty() => Ok(Client {
                 inner: Arc::new(ClientInner {
                     config,
                     http,
-                    credentials: self.credentials.map(CredentialsCache::new),
+                    credentials: self
+                        .credentials
+                        .map(|c| CredentialsCache::new(c, self.provider_timeout)),
                     tokens,
                     default_headers,
                     header_providers: self.header_providers,
@@ -409,7 +451,8 @@ impl ClientBuilder {
                     retry: self.retry,
                     user_pool_token: self.user_pool_token,
                     skew: ClockSkew::default(),
-                    realtime: Realtime::new(self.realtime),
+                    provider_timeout: self.provider_timeout,
+                    realtime: Realtime::new(self.realtime, realtime_http),
                 }),
             }),
             _ => Err(crate::config::problems_error(&problems)),

@@ -72,6 +72,11 @@ impl Error {
         }
     }
 
+    /// A new error of the same kind, with another message.
+    pub(crate) fn same_kind(&self, message: impl Into<String>) -> Self {
+        Error::new(self.inner.kind, message)
+    }
+
     pub(crate) fn with_source(mut self, source: impl Into<BoxError>) -> Self {
         self.inner.source = Some(source.into());
         self
@@ -137,6 +142,17 @@ impl Error {
             text.push_str(&first.to_string());
         }
         let mut e = Error::new(Kind::Realtime, text);
+        e.inner.errors = errors;
+        e
+    }
+
+    /// A realtime failure with the error entries of a frame, whose message already says what
+    /// they are.
+    pub(crate) fn realtime_errors_quoted(
+        message: impl Into<String>,
+        errors: Vec<GraphQLError>,
+    ) -> Self {
+        let mut e = Error::new(Kind::Realtime, message);
         e.inner.errors = errors;
         e
     }

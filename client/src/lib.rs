@@ -16,7 +16,7 @@ mod transport;
 pub mod types;
 
 pub use auth::token::{token_fn, StaticToken};
-pub use auth::{AuthMode, Token, TokenKind, TokenProvider, TokenRequest};
+pub use auth::{AuthMode, PermanentError, Token, TokenKind, TokenProvider, TokenRequest};
 pub use client::{Client, ClientBuilder};
 pub use config::{Config, EndpointConfig, EndpointType};
 pub use error::{BoxError, Error, Result};
@@ -25,8 +25,8 @@ pub use graphql::{
     Response,
 };
 pub use realtime::{
-    ConnectionState, ConnectionStates, HandshakeMethod, RealtimeOptions, ReconnectPolicy,
-    SubscribeCall, Subscription, SubscriptionEvent,
+    ConnectionState, ConnectionStates, Disruption, HandshakeMethod, RealtimeOptions,
+    ReconnectPolicy, SubscribeCall, Subscription, SubscriptionEvent,
 };
 pub use rest::{RestApi, RestCall, RestResponse};
 pub use secret::Secret;

@@ -286,15 +286,26 @@ async fn until_state(
     mode: AuthMode,
     want: ConnectionState,
 ) -> Vec<ConnectionState> {
+    let label = want.to_string();
+    until(states, mode, &label, |s| *s == want).await
+}
+
+/// Reads states until one of `mode` matches; returns those seen before it.
+async fn until(
+    states: &mut ConnectionStates,
+    mode: AuthMode,
+    label: &str,
+    matches: impl Fn(&ConnectionState) -> bool,
+) -> Vec<ConnectionState> {
     let mut seen = Vec::new();
-    within(&format!("state {want}"), async {
+    within(&format!("state {label}"), async {
         loop {
             let (api, m, s) = states.next().await.expect("states go on");
             assert_eq!(api, "notes");
             if m != mode {
                 continue;
             }
-            if s == want {
+            if matches(&s) {
                 return;
             }
             seen.push(s);
@@ -553,7 +564,10 @@ async fn dropped_sockets_are_reconnected_and_every_subscription_resumes() {
         subs.push(subscribe(&client, mode).await);
     }
     local.faults().drop_all_sockets();
-    until_state(&mut states, AuthMode::ApiKey, ConnectionState::Disrupted).await;
+    until(&mut states, AuthMode::ApiKey, "disrupted", |s| {
+        matches!(s, ConnectionState::Disrupted { .. })
+    })
+    .await;
     recovers(&client, &mut subs, "dropped").await;
 }
 
@@ -569,7 +583,12 @@ async fn closed_sockets_are_reconnected_too() {
 #[tokio::test]
 async fn missing_keep_alives_are_noticed_and_the_socket_replaced() {
     let local = local_with(|b| b.connection_timeout(Duration::from_millis(800))).await;
-    let client = client(&local);
+    // A server's timeout under a minute is not taken (AppSync's clients do the same): the
+    // client says its own.
+    let client = builder(&local)
+        .realtime(options().keep_alive_timeout(Duration::from_millis(800)))
+        .build()
+        .unwrap();
     let mut states = client.connection_states();
     let mut subs = vec![
         subscribe(&client, AuthMode::ApiKey).await,
@@ -586,7 +605,7 @@ async fn missing_keep_alives_are_noticed_and_the_socket_replaced() {
                 ConnectionState::KeepAliveMissed => {
                     missed.insert(mode);
                 }
-                ConnectionState::Disrupted => {
+                ConnectionState::Disrupted { .. } => {
                     disrupted.insert(mode);
                 }
                 _ => {}
@@ -659,17 +678,37 @@ async fn throttling_and_unknown_ids_leave_the_socket_alone() {
     local
         .faults()
         .send_frame(json!({"type": "data", "id": "nobody", "payload": {"data": {}}}));
-    local
-        .faults()
-        .send_frame(json!({"message": "Subscription complete."}));
     create(&client, "calm").await;
     assert!(
         !expect_note(&mut sub, "calm").await,
         "no Resumed: never lost"
     );
-    // The events of the states stream show no disruption either.
+    // The states say the socket was throttled, and nothing else: no disruption.
+    let (_, _, throttled) = within("throttled", states.next()).await.unwrap();
+    assert!(
+        matches!(&throttled, ConnectionState::Throttled { cause }
+            if cause.error_type() == Some("LimitExceededError")),
+        "{throttled:?}"
+    );
     let quiet = tokio::time::timeout(Duration::from_millis(300), states.next()).await;
-    assert!(quiet.is_err(), "no state change: {quiet:?}");
+    assert!(quiet.is_err(), "no other state change: {quiet:?}");
+}
+
+#[tokio::test]
+async fn subscription_complete_from_the_server_ends_the_streams_cleanly() {
+    let local = local().await;
+    let client = client(&local);
+    let mut a = subscribe(&client, AuthMode::ApiKey).await;
+    let mut b = subscribe(&client, AuthMode::ApiKey).await;
+    local
+        .faults()
+        .send_frame(json!({"message": "Subscription complete."}));
+    for sub in [&mut a, &mut b] {
+        assert!(
+            within("the end", sub.next()).await.is_none(),
+            "the stream ends without an error"
+        );
+    }
 }
 
 #[tokio::test]
@@ -711,12 +750,54 @@ async fn one_refusal_with_401_is_survived_with_a_fresh_token() {
 }
 
 #[tokio::test]
-async fn repeated_refusals_with_401_end_every_subscription_with_a_clear_error() {
+async fn repeated_refusals_are_reported_and_survived_under_the_default_policy() {
     let local = local().await;
-    let client = client(&local);
+    let client = builder(&local)
+        .realtime(
+            options().reconnect(
+                ReconnectPolicy::default()
+                    .base_delay(Duration::from_millis(50))
+                    .max_delay(Duration::from_millis(400))
+                    .report_after(2),
+            ),
+        )
+        .build()
+        .unwrap();
+    let mut states = client.connection_states();
+    let mut subs = vec![
+        subscribe(&client, AuthMode::UserPools).await,
+        subscribe(&client, AuthMode::UserPools).await,
+    ];
+    local.faults().refuse_next_connections(4, 401);
+    local.faults().drop_all_sockets();
+    // The app sees why it waits: the refusal, with its status and type.
+    until(&mut states, AuthMode::UserPools, "failing with 401", |s| {
+        matches!(s, ConnectionState::Failing { cause, .. }
+            if cause.status().map(|s| s.as_u16()) == Some(401)
+                && cause.error_type() == Some("UnauthorizedException"))
+    })
+    .await;
+    // And the subscriptions live through it.
+    recovers(&client, &mut subs, "after-refusals").await;
+}
+
+#[tokio::test]
+async fn repeated_refusals_end_every_subscription_when_the_policy_limits_attempts() {
+    let local = local().await;
+    let client = builder(&local)
+        .realtime(
+            options().reconnect(
+                ReconnectPolicy::default()
+                    .base_delay(Duration::from_millis(50))
+                    .max_delay(Duration::from_millis(400))
+                    .max_attempts(Some(3)),
+            ),
+        )
+        .build()
+        .unwrap();
     let mut a = subscribe(&client, AuthMode::UserPools).await;
     let mut b = subscribe(&client, AuthMode::UserPools).await;
-    local.faults().refuse_next_connections(2, 401);
+    local.faults().refuse_next_connections(3, 401);
     local.faults().drop_all_sockets();
     for sub in [&mut a, &mut b] {
         let e = terminal_error(sub).await;
@@ -791,12 +872,14 @@ async fn a_token_that_expires_between_connections_is_refreshed_before_the_reconn
     // Let the first token expire (the only sleep here: it is what is tested).
     tokio::time::sleep(Duration::from_millis(2500)).await;
     local.faults().drop_all_sockets();
-    until_state(&mut states, AuthMode::Oidc, ConnectionState::Disrupted).await;
+    until(&mut states, AuthMode::Oidc, "disrupted", |s| {
+        matches!(s, ConnectionState::Disrupted { .. })
+    })
+    .await;
     let path = until_state(&mut states, AuthMode::Oidc, ConnectionState::Connected).await;
-    assert_eq!(
-        path,
-        [ConnectionState::Reconnecting { attempt: 1 }],
-        "the first attempt has a valid token: no refusal, no second attempt"
+    assert!(
+        matches!(&path[..], [ConnectionState::Reconnecting { .. }]),
+        "the first attempt has a valid token: no refusal, no second attempt: {path:?}"
     );
     assert_eq!(calls.load(Ordering::SeqCst), 2);
     recovers(&client, &mut subs, "refreshed").await;

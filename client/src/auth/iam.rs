@@ -12,9 +12,8 @@ use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettin
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 use bytes::Bytes;
-use tokio::sync::Mutex;
 
-use super::token::REFRESH_MARGIN;
+use super::refresh::{Fetched, Refreshing};
 use crate::error::{Error, Result};
 
 /// The service name to sign for: AppSync GraphQL or API Gateway.
@@ -76,46 +75,43 @@ impl fmt::Debug for ClockSkew {
     }
 }
 
-/// Credentials from any provider, cached until shortly before they expire and refreshed by one
-/// caller at a time.
+/// Credentials from any provider, cached until shortly before they expire; one provider call at
+/// a time whoever asks, bounded by a timeout.
 pub(crate) struct CredentialsCache {
     provider: SharedCredentialsProvider,
-    slot: Mutex<Option<(Credentials, Option<SystemTime>)>>,
+    cache: Refreshing<Credentials>,
 }
 
 impl CredentialsCache {
-    pub(crate) fn new(provider: SharedCredentialsProvider) -> Self {
+    pub(crate) fn new(provider: SharedCredentialsProvider, timeout: Duration) -> Self {
         CredentialsCache {
             provider,
-            slot: Mutex::new(None),
+            cache: Refreshing::new("the AWS credentials provider", timeout),
         }
     }
 
     pub(crate) async fn get(&self) -> Result<Credentials> {
-        let mut slot = self.slot.lock().await;
-        let now = SystemTime::now();
-        if let Some((creds, refresh_at)) = slot.as_ref() {
-            if refresh_at.is_none_or(|t| now < t) {
-                return Ok(creds.clone());
-            }
-        }
-        let creds = self
-            .provider
-            .provide_credentials()
-            .await
-            .map_err(|e| Error::auth("the AWS credentials provider failed").with_source(e))?;
-        let refresh_at = creds.expiry().map(|exp| {
-            let life = exp.duration_since(now).unwrap_or_default();
-            exp - REFRESH_MARGIN.min(life / 2)
-        });
-        *slot = Some((creds.clone(), refresh_at));
-        tracing::debug!("fetched new AWS credentials");
+        let provider = self.provider.clone();
+        let (creds, _) = self
+            .cache
+            .get(move |_| {
+                Box::pin(async move {
+                    let creds = provider.provide_credentials().await.map_err(|e| {
+                        Error::auth("the AWS credentials provider failed").with_source(e)
+                    })?;
+                    Ok(Fetched {
+                        expires_at: creds.expiry(),
+                        value: creds,
+                    })
+                })
+            })
+            .await?;
         Ok(creds)
     }
 
     /// Forgets the cached credentials (after the server refused them).
     pub(crate) async fn invalidate(&self) {
-        *self.slot.lock().await = None;
+        self.cache.clear();
     }
 }
 

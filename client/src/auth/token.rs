@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use base64::Engine;
-use tokio::sync::Mutex;
 
+use super::refresh::{provider_error, Fetched, Refreshing};
 use super::AuthMode;
 use crate::error::{BoxError, Error, Result};
 use crate::secret::Secret;
@@ -153,27 +153,11 @@ impl TokenProvider for StaticToken {
     }
 }
 
-/// How long before expiry a cached value is replaced (at most half its lifetime).
-pub(crate) const REFRESH_MARGIN: Duration = Duration::from_secs(60);
-
-struct Cached {
-    token: Token,
-    refresh_at: Option<SystemTime>,
-    generation: u64,
-}
-
-#[derive(Default)]
-struct Slot {
-    cached: Option<Cached>,
-    force_refresh: bool,
-    generation: u64,
-}
-
 /// The cache in front of one mode's provider: one slot per [`TokenKind`].
 pub(crate) struct TokenCache {
     mode: AuthMode,
     provider: Arc<dyn TokenProvider>,
-    slots: [Mutex<Slot>; 2],
+    slots: [Refreshing<Secret>; 2],
 }
 
 /// A token handed out by the cache, with the generation to invalidate it by.
@@ -184,63 +168,55 @@ pub(crate) struct Lease {
 }
 
 impl TokenCache {
-    pub(crate) fn new(mode: AuthMode, provider: Arc<dyn TokenProvider>) -> Self {
+    /// A cache whose provider calls may take at most `timeout` each.
+    pub(crate) fn new(mode: AuthMode, provider: Arc<dyn TokenProvider>, timeout: Duration) -> Self {
+        let what = format!("the {mode} token provider");
         TokenCache {
             mode,
             provider,
-            slots: [Mutex::default(), Mutex::default()],
+            slots: [
+                Refreshing::new(what.clone(), timeout),
+                Refreshing::new(what, timeout),
+            ],
         }
     }
 
-    fn slot(&self, kind: TokenKind) -> &Mutex<Slot> {
+    fn slot(&self, kind: TokenKind) -> &Refreshing<Secret> {
         match kind {
             TokenKind::Access => &self.slots[0],
             TokenKind::Id => &self.slots[1],
         }
     }
 
-    /// A valid token: the cached one, or a fresh one from the provider. The slot's lock is held
-    /// while the provider runs, so concurrent callers wait for that one call.
+    /// A valid token: the cached one, or a fresh one from the provider. Concurrent callers
+    /// share one provider call; none of them holds a lock while it runs.
     pub(crate) async fn get(&self, kind: TokenKind) -> Result<Lease> {
-        let mut slot = self.slot(kind).lock().await;
-        let now = SystemTime::now();
-        if let Some(c) = &slot.cached {
-            if !slot.force_refresh && c.refresh_at.is_none_or(|t| now < t) {
-                return Ok(Lease {
-                    value: c.token.value().clone(),
-                    kind,
-                    generation: c.generation,
-                });
-            }
-        }
-        let request = TokenRequest {
-            mode: self.mode,
-            kind,
-            force_refresh: slot.force_refresh || slot.cached.is_some(),
-        };
-        let token = self.provider.token(&request).await.map_err(|e| {
-            Error::auth(format!("the {} token provider failed", self.mode)).with_source(e)
-        })?;
-        if token.value().expose().is_empty() {
-            return Err(Error::auth(format!(
-                "the {} token provider returned an empty token",
-                self.mode
-            )));
-        }
-        let refresh_at = token.expires_at().map(|exp| {
-            let life = exp.duration_since(now).unwrap_or_default();
-            exp - REFRESH_MARGIN.min(life / 2)
-        });
-        slot.generation += 1;
-        let generation = slot.generation;
-        let value = token.value().clone();
-        slot.cached = Some(Cached {
-            token,
-            refresh_at,
-            generation,
-        });
-        slot.force_refresh = false;
-        tracing::debug!(mode = %self.mode, ?kind, "fetched a new token");
+        let mode = self.mode;
+        let provider = self.provider.clone();
+        let (value, generation) =
+            self.slot(kind)
+                .get(move |force_refresh| {
+                    Box::pin(async move {
+                        let request = TokenRequest {
+                            mode,
+                            kind,
+                            force_refresh,
+                        };
+                        let token = provider.token(&request).await.map_err(|e| {
+                            provider_error(&format!("the {mode} token provider"), e)
+                        })?;
+                        if token.value().expose().is_empty() {
+                            return Err(Error::auth(format!(
+                                "the {mode} token provider returned an empty token"
+                            )));
+                        }
+                        Ok(Fetched {
+                            expires_at: token.expires_at(),
+                            value: token.value,
+                        })
+                    })
+                })
+                .await?;
         Ok(Lease {
             value,
             kind,
@@ -250,15 +226,7 @@ impl TokenCache {
 
     /// Drops the cached token if it is still the one of `generation` (a newer one stays).
     pub(crate) async fn invalidate(&self, kind: TokenKind, generation: u64) {
-        let mut slot = self.slot(kind).lock().await;
-        if slot
-            .cached
-            .as_ref()
-            .is_some_and(|c| c.generation == generation)
-        {
-            slot.cached = None;
-            slot.force_refresh = true;
-        }
+        self.slot(kind).invalidate(generation);
     }
 }
 
@@ -308,7 +276,7 @@ mod tests {
                 Ok(Token::new(jwt(exp)))
             }
         });
-        let cache = TokenCache::new(AuthMode::Oidc, Arc::new(provider));
+        let cache = TokenCache::new(AuthMode::Oidc, Arc::new(provider), Duration::from_secs(5));
         let a = cache.get(TokenKind::Access).await.unwrap();
         let b = cache.get(TokenKind::Access).await.unwrap();
         assert_ne!(a.generation, b.generation);

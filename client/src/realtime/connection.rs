@@ -1,24 +1,35 @@
 //! The socket actor: one task owns one realtime socket and everything on it: the handshake,
 //! `connection_ack`, each subscription's `start` / `start_ack` / `data` / `stop`, the keep-alive
-//! watchdog, reconnection with backoff and fresh authorization, and the idle close.
+//! watchdog, reconnection with backoff and fresh authorization, backpressure, and the idle
+//! close.
 //!
 //! Handles talk to it over an unbounded channel of [`Command`]s (subscribe, unsubscribe: both
 //! made by the application's own calls, never by the server). Everything it waits for (a
-//! command, a frame, the socket being opened, the earliest timer) is one `select!` per turn,
-//! so the state is only ever touched by this task.
+//! command, a frame, the socket being opened, an authorization being made, readers draining,
+//! the earliest timer) is one `select!` per turn, so the state is only ever touched by this
+//! task, and nothing it waits for blocks the rest: authorization objects (which may call token
+//! and credentials providers) are made beside the loop, never inline.
 //!
 //! Rules (`appsync-protocol.md` §2.5–§2.8):
 //! - A subscription waiting for its first `start_ack` fails when a connection attempt fails or
 //!   its `start_ack` does not come in time; once acknowledged, it survives socket losses: it
 //!   is restarted on the next socket, with fresh authorization and a new id, and told how long
 //!   it was down (`Resumed`).
-//! - A refusal of the credentials (HTTP 400/401/403 at the upgrade, or a `connection_error`
-//!   or id-less `error` saying so) is retried once at once with fresh credentials; a second
-//!   refusal in a row ends every subscription of the socket.
+//! - Failures in a row (failed attempts, and sockets lost before they stayed up for the
+//!   policy's `healthy_after`) grow the backoff; from `report_after` of them on, each one is
+//!   reported to the application with its cause.
+//! - A refusal of the credentials (HTTP 400/401/403 at the upgrade, or a `connection_error` or
+//!   id-less `error` saying so) is retried once at once with fresh credentials, then with
+//!   backoff like any failure (fresh credentials each time), until the policy's attempt limit
+//!   or a provider error marked permanent.
 //! - `MaxSubscriptionsReachedError` on a first start sends the subscription to another
 //!   socket (the handle's `full` flag tells the registry); on a restart, and for
 //!   `LimitExceededError`, the start is retried later with backoff.
+//! - AppSync's `{"message":"Subscription complete."}` ends every subscription of the socket
+//!   cleanly (the server invalidated them and closes it); `complete` ends one.
 //! - Any other `error` for one subscription ends that subscription only.
+//! - Over the socket's byte budget of unread events the socket stops reading; after the stall
+//!   limit the readers furthest behind are shed (see `buffer.rs`).
 
 use std::collections::HashMap;
 use std::pin::Pin;
@@ -27,19 +38,22 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
+use futures_util::stream::FuturesUnordered;
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::time::{Instant, Sleep};
 use tracing::Instrument;
 
 use super::auth::Authorizer;
-use super::buffer::Shared;
-use super::options::ReconnectPolicy;
-use super::protocol::{self, ServerMessage};
-use super::socket::{BoxSocket, ConnectError, Connector, SocketError, WsMessage};
+use super::buffer::{Budget, Shared};
+use super::failure::Failure;
+use super::options::{HandshakeMethod, ReconnectPolicy};
+use super::protocol::{self, AuthObject, ServerMessage};
+use super::socket::{BoxSocket, ConnectError, Connector, Opened, TextFrame, WsMessage};
 use super::state::{ConnectionState, StateEvent};
+use crate::auth::refresh::is_permanent;
 use crate::auth::AuthMode;
-use crate::error::Error;
+use crate::error::{Error, Result};
 use crate::graphql::GraphQLError;
 
 /// Throttled or failed restarts of one subscription in a row before it gives up.
@@ -48,8 +62,15 @@ const MAX_START_RETRIES: u32 = 5;
 /// The keep-alive timeout when neither the server nor the options say one (AppSync's).
 const DEFAULT_KA_TIMEOUT: Duration = Duration::from_secs(300);
 
+/// A server's keep-alive timeout below this is taken as [`DEFAULT_KA_TIMEOUT`], as AppSync's
+/// own clients do: AppSync sends `ka` every minute, so less would reconnect healthy sockets.
+const KA_TIMEOUT_FLOOR: Duration = Duration::from_secs(60);
+
 /// The close code of a normal close.
 const CLOSE_NORMAL: u16 = 1000;
+
+/// How long a close frame may take to go out.
+const CLOSE_WRITE: Duration = Duration::from_secs(1);
 
 /// What an actor is configured with.
 #[derive(Clone, Debug)]
@@ -57,12 +78,19 @@ pub(crate) struct ActorConfig {
     /// The endpoint's name and the mode, for the connection states and the logs.
     pub api_name: String,
     pub mode: AuthMode,
+    /// How the handshake is carried (to say what to try when a server refuses it).
+    pub handshake: HandshakeMethod,
     pub connect_timeout: Duration,
     pub ack_timeout: Duration,
     pub start_ack_timeout: Duration,
     pub keep_alive_timeout: Option<Duration>,
+    /// The limit on making one authorization object (providers included).
+    pub auth_timeout: Duration,
     pub reconnect: ReconnectPolicy,
     pub idle_close_delay: Duration,
+    /// The byte budget of unread events, and how long the socket may stay stopped for it.
+    pub max_buffered_bytes: usize,
+    pub max_stall: Duration,
 }
 
 /// A request to the actor.
@@ -120,6 +148,8 @@ pub(crate) fn spawn(
         &mut config.ack_timeout,
         &mut config.start_ack_timeout,
         &mut config.idle_close_delay,
+        &mut config.auth_timeout,
+        &mut config.max_stall,
     ] {
         *d = (*d).min(LONGEST);
     }
@@ -127,6 +157,7 @@ pub(crate) fn spawn(
     let (tx, rx) = mpsc::unbounded_channel();
     let full = Arc::new(AtomicBool::new(false));
     let actor = Actor {
+        budget: Arc::new(Budget::new(config.max_buffered_bytes)),
         config,
         connector,
         auth,
@@ -136,12 +167,16 @@ pub(crate) fn spawn(
         subs: HashMap::new(),
         ids: HashMap::new(),
         conn: Conn::Down,
-        attempt: 0,
+        epoch: 0,
+        authorizing: FuturesUnordered::new(),
+        failures: 0,
         fresh_retry_used: false,
+        paused_since: None,
         idle_since: None,
         exit: false,
         next_id: 0,
         id_prefix: format!("{:08x}", fastrand::u32(..)),
+        span: span.clone(),
     };
     tokio::spawn(actor.run(first).instrument(span));
     Handle { tx, full }
@@ -155,7 +190,7 @@ enum Conn {
     Waiting { until: Instant },
     /// Authorizing and opening.
     Opening {
-        fut: BoxFuture<'static, Result<BoxSocket, ConnectError>>,
+        fut: BoxFuture<'static, std::result::Result<Opened, ConnectError>>,
     },
     /// `connection_init` sent.
     AwaitAck {
@@ -168,6 +203,8 @@ enum Conn {
         ka_timeout: Duration,
         last_heard: Instant,
         missed: bool,
+        /// When it was acknowledged (it is healthy after the policy's `healthy_after`).
+        since: Instant,
     },
 }
 
@@ -186,6 +223,8 @@ impl Conn {
 enum SubState {
     /// Waits for a socket to be started on.
     Queued,
+    /// Its `start`'s authorization is being made for the socket of this epoch.
+    Authorizing { epoch: u64 },
     /// `start` sent under this id.
     Pending { id: String, deadline: Instant },
     /// Acknowledged under this id.
@@ -222,106 +261,16 @@ impl Sub {
     }
 }
 
-/// Why a connection attempt failed, kept so that one error can be made per subscription.
-#[derive(Clone, Debug)]
-struct Failure {
-    message: String,
-    /// The server refused the credentials.
-    refused: bool,
-    status: Option<http::StatusCode>,
-    error_type: Option<String>,
-    errors: Vec<GraphQLError>,
-    body: bytes::Bytes,
-    date: Option<std::time::SystemTime>,
-    /// From a provider (kept whole for the first subscription).
-    auth: Option<String>,
-}
-
-impl Failure {
-    fn new(message: impl Into<String>) -> Self {
-        Failure {
-            message: message.into(),
-            refused: false,
-            status: None,
-            error_type: None,
-            errors: Vec::new(),
-            body: bytes::Bytes::new(),
-            date: None,
-            auth: None,
-        }
-    }
-
-    fn from_connect(e: ConnectError) -> Self {
-        match e {
-            ConnectError::Refused {
-                status,
-                error_type,
-                errors,
-                body,
-                date,
-            } => {
-                let refused = matches!(status.as_u16(), 400 | 401 | 403);
-                let mut message = format!("the realtime connection was refused with HTTP {status}");
-                if let Some(t) = &error_type {
-                    message.push_str(&format!(" ({t})"));
-                }
-                Failure {
-                    message,
-                    refused,
-                    status: Some(status),
-                    error_type,
-                    errors,
-                    body,
-                    date,
-                    auth: None,
-                }
-            }
-            ConnectError::Auth(e) => {
-                let mut f = Failure::new(e.to_string());
-                f.auth = Some(e.to_string());
-                f
-            }
-            ConnectError::Failed(m) => {
-                Failure::new(format!("the realtime connection could not be opened: {m}"))
-            }
-        }
-    }
-
-    fn from_errors(message: &str, errors: Vec<GraphQLError>) -> Self {
-        let mut f = Failure::new(message);
-        f.refused = protocol::is_credentials_refusal(&errors);
-        f.errors = errors;
-        f
-    }
-
-    fn to_error(&self) -> Error {
-        if let Some(a) = &self.auth {
-            return Error::auth(a.clone());
-        }
-        match self.status {
-            Some(s) => Error::realtime_refused(
-                self.message.clone(),
-                s,
-                self.error_type.clone(),
-                self.errors.clone(),
-                self.body.clone(),
-            ),
-            None => Error::realtime_errors(self.message.clone(), self.errors.clone()),
-        }
-    }
-
-    fn terminal(&self, why: &str) -> Failure {
-        let mut f = self.clone();
-        f.message = format!("{why}: {}", self.message);
-        f
-    }
-}
+/// A start's authorization object, made beside the loop: (subscription, socket epoch, object).
+type Authorized = (u64, u64, Result<AuthObject>);
 
 /// What woke the actor up.
 enum Event {
     Command(Option<Command>),
-    Opened(Result<BoxSocket, ConnectError>),
-    Frame(Option<Result<WsMessage, SocketError>>),
+    Opened(std::result::Result<Opened, ConnectError>),
+    Frame(Option<std::result::Result<WsMessage, super::socket::SocketError>>),
+    Authorized(Authorized),
+    Drained,
     Timer,
 }
 
@@ -336,15 +285,23 @@ struct Actor {
     /// Wire id → subscription key.
     ids: HashMap<String, u64>,
     conn: Conn,
-    /// Attempts since the socket was last acknowledged.
-    attempt: u32,
-    /// A refused connection was retried with fresh credentials (reset by an ack).
+    /// Counts the sockets opened; an authorization made for an older one is dropped.
+    epoch: u64,
+    authorizing: FuturesUnordered<BoxFuture<'static, Authorized>>,
+    /// Failures in a row since the socket was last healthy.
+    failures: u32,
+    /// A refused connection was retried at once with fresh credentials (reset when healthy).
     fresh_retry_used: bool,
+    /// The unread bytes of the subscriptions; over it, reading stops.
+    budget: Arc<Budget>,
+    /// Since when reading is stopped for the readers.
+    paused_since: Option<Instant>,
     /// When the socket became idle (no subscription).
     idle_since: Option<Instant>,
     exit: bool,
     next_id: u64,
     id_prefix: String,
+    span: tracing::Span,
 }
 
 /// What the socket has next: the outcome of opening it, or a frame.
@@ -368,7 +325,7 @@ async fn tick(timer: &mut Option<Pin<Box<Sleep>>>) {
 
 impl Actor {
     async fn run(mut self, first: SubRequest) {
-        self.add(first).await;
+        self.add(first);
         // One timer, moved only when the earliest deadline may have changed: not after a
         // `data` frame, which only moves `last_heard` later (a timer that fires early finds
         // nothing due and is set again). Walking every subscription for the deadline, and
@@ -384,38 +341,49 @@ impl Actor {
                     (None, _) => timer = None,
                 }
             }
-            // Timers, then commands, then the socket: a flood of frames starves neither.
+            let paused = self.paused_since.is_some();
+            let budget = self.budget.clone();
+            // Timers, then commands, then authorizations, then the socket: a flood of frames
+            // starves nothing. While the readers are behind, the socket is not read at all.
             let event = tokio::select! {
                 biased;
                 () = tick(&mut timer) => Event::Timer,
                 c = self.rx.recv() => Event::Command(c),
-                e = io(&mut self.conn) => e,
+                Some(a) = self.authorizing.next(), if !self.authorizing.is_empty() => {
+                    Event::Authorized(a)
+                }
+                () = budget.drained(), if paused => Event::Drained,
+                e = io(&mut self.conn), if !paused => e,
             };
             moved = true;
             match event {
-                Event::Command(Some(Command::Subscribe(req))) => self.add(req).await,
+                Event::Command(Some(Command::Subscribe(req))) => self.add(req),
                 Event::Command(Some(Command::Unsubscribe(key))) => self.remove(key).await,
                 Event::Command(None) => self.exit = true,
-                Event::Opened(Ok(socket)) => self.opened(socket).await,
+                Event::Opened(Ok(opened)) => self.opened(opened).await,
                 Event::Opened(Err(e)) => self.attempt_failed(Failure::from_connect(e)).await,
-                Event::Frame(Some(Ok(WsMessage::Text(text)))) => {
-                    moved = self.on_text(text).await;
+                Event::Authorized((key, epoch, result)) => {
+                    self.authorized(key, epoch, result).await
                 }
-                Event::Frame(Some(Ok(WsMessage::Close(code)))) => {
-                    let why = match code {
-                        Some(c) => format!("the server closed the socket (code {c})"),
-                        None => "the server closed the socket".to_owned(),
-                    };
-                    self.socket_lost(why, None).await;
+                Event::Frame(Some(Ok(WsMessage::Text(frame)))) => {
+                    moved = self.on_text(frame).await;
+                }
+                Event::Frame(Some(Ok(WsMessage::Close(close)))) => {
+                    // Answer it (RFC 6455 §5.5.1) before the socket goes.
+                    self.close_socket(None).await;
+                    let before_ack =
+                        matches!(self.conn, Conn::AwaitAck { .. }).then_some(self.config.handshake);
+                    self.socket_lost(Failure::closed(close, before_ack)).await;
                 }
                 Event::Frame(Some(Err(e))) => {
-                    self.socket_lost(format!("the socket failed: {e}"), None)
+                    self.socket_lost(Failure::new(format!("the socket failed: {e}")))
                         .await;
                 }
                 Event::Frame(None) => {
-                    self.socket_lost("the socket was closed".to_owned(), None)
+                    self.socket_lost(Failure::new("the socket was closed"))
                         .await;
                 }
+                Event::Drained => self.drained(),
                 Event::Timer => self.on_timer().await,
             }
         }
@@ -442,12 +410,13 @@ impl Actor {
 
     // ---- commands -----------------------------------------------------------------------
 
-    async fn add(&mut self, req: SubRequest) {
+    fn add(&mut self, req: SubRequest) {
         if self.full.load(Ordering::SeqCst) || self.exit {
             let _ = req.reply.send(Reply::Retry);
             return;
         }
         self.idle_since = None;
+        req.shared.attach(self.budget.clone());
         self.subs.insert(
             req.key,
             Sub {
@@ -462,7 +431,7 @@ impl Actor {
             },
         );
         match self.conn {
-            Conn::Ready { .. } => self.start(req.key).await,
+            Conn::Ready { .. } => self.start(req.key),
             Conn::Down => {
                 self.emit(ConnectionState::Connecting);
                 self.begin_open();
@@ -482,7 +451,7 @@ impl Actor {
             let stop = protocol::stop(id);
             if self.conn.is_ready() {
                 if let Err(e) = self.send(stop).await {
-                    self.socket_lost(format!("the socket failed: {e}"), None)
+                    self.socket_lost(Failure::new(format!("the socket failed: {e}")))
                         .await;
                 }
             }
@@ -502,9 +471,16 @@ impl Actor {
         let auth = self.auth.clone();
         let connector = self.connector.clone();
         let timeout = self.config.connect_timeout;
+        let auth_timeout = self.config.auth_timeout;
         self.conn = Conn::Opening {
             fut: Box::pin(async move {
-                let object = auth.connect_auth().await.map_err(ConnectError::Auth)?;
+                let object = within(
+                    auth_timeout,
+                    "the handshake's authorization",
+                    auth.connect_auth(),
+                )
+                .await
+                .map_err(ConnectError::Auth)?;
                 match tokio::time::timeout(timeout, connector.connect(object)).await {
                     Ok(r) => r,
                     Err(_) => Err(ConnectError::Failed(format!(
@@ -515,21 +491,44 @@ impl Actor {
         };
     }
 
-    async fn send(&mut self, text: String) -> Result<(), SocketError> {
+    async fn send(&mut self, text: String) -> std::result::Result<(), super::socket::SocketError> {
         let limit = self.config.ack_timeout;
         let socket = match &mut self.conn {
             Conn::AwaitAck { socket, .. } | Conn::Ready { socket, .. } => socket,
-            _ => return Err(SocketError("no socket".to_owned())),
+            _ => return Err(super::socket::SocketError("no socket".to_owned())),
         };
-        match tokio::time::timeout(limit, socket.send(WsMessage::Text(text))).await {
+        match tokio::time::timeout(limit, socket.send(WsMessage::text(text))).await {
             Ok(r) => r,
-            Err(_) => Err(SocketError(format!("a write took more than {limit:?}"))),
+            Err(_) => Err(super::socket::SocketError(format!(
+                "a write took more than {limit:?}"
+            ))),
         }
     }
 
-    async fn opened(&mut self, socket: BoxSocket) {
+    /// Sends a close frame (or, after the server's, flushes the answer the WebSocket layer
+    /// queued) and closes our side, within a bounded time.
+    async fn close_socket(&mut self, code: Option<u16>) {
+        if let Conn::AwaitAck { socket, .. } | Conn::Ready { socket, .. } = &mut self.conn {
+            let _ = tokio::time::timeout(CLOSE_WRITE, async {
+                if let Some(code) = code {
+                    socket
+                        .send(WsMessage::Close(Some((code, String::new()))))
+                        .await?;
+                }
+                socket.close().await
+            })
+            .await;
+        }
+    }
+
+    async fn opened(&mut self, opened: Opened) {
+        self.epoch += 1;
+        self.span.record("connection", self.epoch);
+        if let Some(id) = &opened.request_id {
+            self.span.record("request_id", id.as_str());
+        }
         self.conn = Conn::AwaitAck {
-            socket,
+            socket: opened.socket,
             deadline: Instant::now() + self.config.ack_timeout,
         };
         if let Err(e) = self.send(protocol::connection_init()).await {
@@ -540,7 +539,7 @@ impl Actor {
         }
     }
 
-    async fn acked(&mut self, timeout: Option<Duration>) {
+    fn acked(&mut self, timeout: Option<Duration>) {
         let Conn::AwaitAck { .. } = self.conn else {
             tracing::debug!("ignoring a repeated connection_ack");
             return;
@@ -548,20 +547,31 @@ impl Actor {
         let Conn::AwaitAck { socket, .. } = std::mem::replace(&mut self.conn, Conn::Down) else {
             return;
         };
+        let announced = timeout.map(|t| {
+            if t < KA_TIMEOUT_FLOOR {
+                tracing::debug!(
+                    ?t,
+                    "the server's keep-alive timeout is under the floor: using the default"
+                );
+                DEFAULT_KA_TIMEOUT
+            } else {
+                t
+            }
+        });
         let ka_timeout = self
             .config
             .keep_alive_timeout
-            .or(timeout)
+            .or(announced)
             .unwrap_or(DEFAULT_KA_TIMEOUT)
             .max(Duration::from_millis(1));
+        let now = Instant::now();
         self.conn = Conn::Ready {
             socket,
             ka_timeout,
-            last_heard: Instant::now(),
+            last_heard: now,
             missed: false,
+            since: now,
         };
-        self.attempt = 0;
-        self.fresh_retry_used = false;
         tracing::debug!(?ka_timeout, "connection acknowledged");
         self.emit(ConnectionState::Connected);
         let mut queued: Vec<u64> = self
@@ -572,32 +582,61 @@ impl Actor {
             .collect();
         queued.sort_unstable();
         for key in queued {
-            if !self.conn.is_ready() {
-                break;
-            }
-            self.start(key).await;
+            self.start(key);
         }
         self.note_idle();
     }
 
-    /// Sends a `start` for a queued subscription, with a fresh authorization and id.
-    async fn start(&mut self, key: u64) {
-        let Some(sub) = self.subs.get(&key) else {
+    /// Starts making the authorization of a queued subscription's `start`, beside the loop;
+    /// [`Actor::authorized`] sends it.
+    fn start(&mut self, key: u64) {
+        if !self.conn.is_ready() {
+            return;
+        }
+        let epoch = self.epoch;
+        let Some(sub) = self.subs.get_mut(&key) else {
             return;
         };
+        sub.state = SubState::Authorizing { epoch };
         let (data, headers) = (sub.data.clone(), sub.headers.clone());
         let auth = self.auth.clone();
-        let object = match auth.start_auth(&data, &headers).await {
+        let limit = self.config.auth_timeout;
+        self.authorizing.push(Box::pin(async move {
+            let r = within(
+                limit,
+                "a start's authorization",
+                auth.start_auth(&data, &headers),
+            )
+            .await;
+            (key, epoch, r)
+        }));
+    }
+
+    /// A start's authorization is made: send the `start` (if the subscription still waits for
+    /// it on this socket).
+    async fn authorized(&mut self, key: u64, epoch: u64, result: Result<AuthObject>) {
+        if epoch != self.epoch || !self.conn.is_ready() {
+            return;
+        }
+        let Some(sub) = self.subs.get_mut(&key) else {
+            return;
+        };
+        if !matches!(sub.state, SubState::Authorizing { epoch: e } if e == epoch) {
+            return;
+        }
+        sub.state = SubState::Queued;
+        let object = match result {
             Ok(o) => o,
             Err(e) => {
                 self.start_refused(key, e, false);
                 return;
             }
         };
+        let data = sub.data.clone();
         let id = self.new_id();
         let frame = protocol::start(&id, &data, &object);
         if let Err(e) = self.send(frame).await {
-            self.socket_lost(format!("the socket failed: {e}"), None)
+            self.socket_lost(Failure::new(format!("the socket failed: {e}")))
                 .await;
             return;
         }
@@ -611,13 +650,15 @@ impl Actor {
     }
 
     /// A start could not be made or was not acknowledged: a first start fails; a restart is
-    /// retried later (with `retry_later`) up to [`MAX_START_RETRIES`] times, else ends.
+    /// retried later (with `retry_later`, or when credentials or a provider failed) up to
+    /// [`MAX_START_RETRIES`] times, else ends.
     fn start_refused(&mut self, key: u64, error: Error, retry_later: bool) {
         let Some(sub) = self.subs.get_mut(&key) else {
             return;
         };
-        if sub.established() && (retry_later || error.is_auth()) && sub.retries < MAX_START_RETRIES
-        {
+        let transient =
+            (retry_later || error.is_auth() || error.is_timeout()) && !is_permanent(&error);
+        if sub.established() && transient && sub.retries < MAX_START_RETRIES {
             let delay = self.config.reconnect.delay(sub.retries);
             sub.retries += 1;
             sub.state = SubState::Backoff {
@@ -652,7 +693,7 @@ impl Actor {
 
     /// Handles a text frame; `false` when nothing but `last_heard` changed (a `data` frame on
     /// a socket whose keep-alive was not late), so the timer need not be set again.
-    async fn on_text(&mut self, text: String) -> bool {
+    async fn on_text(&mut self, frame: TextFrame) -> bool {
         let mut moved = false;
         if let Conn::Ready {
             last_heard, missed, ..
@@ -665,22 +706,22 @@ impl Actor {
             }
         }
         // The frame that comes by the thousand: routed by its id, its text handed over whole.
-        if let Some(id) = protocol::data_id(&text) {
+        if let Some(id) = protocol::data_id(frame.as_str()) {
             match self.ids.get(id.as_ref()).copied() {
                 Some(key) => {
                     drop(id);
-                    self.on_data(key, text);
+                    return self.on_data(key, frame) || moved;
                 }
                 None => tracing::debug!(id = %id, "data for an unknown id"),
             }
             return moved;
         }
-        self.on_message(text).await;
+        self.on_message(frame).await;
         true
     }
 
-    async fn on_message(&mut self, text: String) {
-        let message = match protocol::parse(&text) {
+    async fn on_message(&mut self, frame: TextFrame) {
+        let message = match protocol::parse(frame.as_str()) {
             Ok(m) => m,
             Err(bad) => {
                 tracing::debug!(problem = bad.0, "ignoring a bad frame");
@@ -688,29 +729,28 @@ impl Actor {
             }
         };
         match message {
-            ServerMessage::ConnectionAck { timeout } => self.acked(timeout).await,
+            ServerMessage::ConnectionAck { timeout } => self.acked(timeout),
             ServerMessage::KeepAlive | ServerMessage::Other => {}
             ServerMessage::StartAck { id } => self.start_acked(&id).await,
             ServerMessage::Data { id } => match self.ids.get(&id).copied() {
-                Some(key) => self.on_data(key, text),
+                Some(key) => {
+                    self.on_data(key, frame);
+                }
                 None => tracing::debug!(id, "data for an unknown id"),
             },
             ServerMessage::Complete { id } => {
                 if let Some(key) = self.ids.remove(&id) {
-                    if let Some(sub) = self.subs.remove(&key) {
-                        tracing::debug!(key, "the server completed the subscription");
-                        self.full.store(false, Ordering::SeqCst);
-                        match sub.reply {
-                            Some(r) => {
-                                let _ = r.send(Reply::Failed(Error::realtime(
-                                    "the server completed the subscription before acknowledging it",
-                                )));
-                            }
-                            None => sub.shared.finish(None),
-                        }
-                        self.note_idle();
-                    }
+                    self.completed(key);
                 }
+            }
+            ServerMessage::SubscriptionComplete => {
+                tracing::debug!("the server invalidated the socket's subscriptions");
+                let keys: Vec<u64> = self.subs.keys().copied().collect();
+                for key in keys {
+                    self.completed(key);
+                }
+                // The server closes the socket: nothing is left to restart on it.
+                self.exit = true;
             }
             ServerMessage::Error {
                 id: Some(id),
@@ -722,20 +762,38 @@ impl Actor {
             ServerMessage::Error { id: None, errors } => self.connection_level_error(errors).await,
             ServerMessage::ConnectionError { errors } => {
                 let f = Failure::from_errors("the server refused the connection", errors);
-                if self.conn.is_ready() {
-                    self.socket_lost(f.message.clone(), Some(f)).await;
-                } else {
-                    self.attempt_failed(f).await;
-                }
+                self.socket_lost(f).await;
             }
         }
     }
 
-    /// A `data` frame for the subscription of `key`.
-    fn on_data(&self, key: u64, frame: String) {
+    /// The server ended a subscription cleanly.
+    fn completed(&mut self, key: u64) {
+        let Some(sub) = self.subs.remove(&key) else {
+            return;
+        };
+        if let Some(id) = sub.wire_id() {
+            self.ids.remove(id);
+        }
+        tracing::debug!(key, "the server completed the subscription");
+        self.full.store(false, Ordering::SeqCst);
+        match sub.reply {
+            Some(r) => {
+                let _ = r.send(Reply::Failed(Error::realtime(
+                    "the server completed the subscription before acknowledging it",
+                )));
+            }
+            None => sub.shared.finish(None),
+        }
+        self.note_idle();
+    }
+
+    /// A `data` frame for the subscription of `key`; `true` when it stopped the reading.
+    fn on_data(&mut self, key: u64, frame: TextFrame) -> bool {
         if let Some(sub) = self.subs.get(&key) {
             sub.shared.push_data(frame);
         }
+        self.maybe_pause()
     }
 
     async fn start_acked(&mut self, id: &str) {
@@ -809,7 +867,7 @@ impl Actor {
             sub.fresh_retry = true;
             let auth = self.auth.clone();
             if auth.refresh(None).await {
-                self.start(key).await;
+                self.start(key);
             } else {
                 self.fail(
                     key,
@@ -832,7 +890,11 @@ impl Actor {
             if protocol::is_max_subscriptions(&errors) {
                 self.full.store(true, Ordering::SeqCst);
             }
-            tracing::debug!("throttled: pending starts are retried later");
+            let cause = Failure::from_errors("the server throttled the connection", errors.clone());
+            tracing::debug!(message = %cause.message, "throttled: pending starts are retried later");
+            self.emit(ConnectionState::Throttled {
+                cause: cause.disruption(),
+            });
             let pending: Vec<(u64, String)> = self
                 .subs
                 .iter()
@@ -868,51 +930,208 @@ impl Actor {
         }
         let f = Failure::from_errors("the server sent a connection error", errors);
         tracing::debug!(message = %f.message, "error without id: reconnecting");
-        if self.conn.is_ready() {
-            self.socket_lost(f.message.clone(), Some(f)).await;
-        } else {
-            self.attempt_failed(f).await;
+        self.socket_lost(f).await;
+    }
+
+    // ---- backpressure -------------------------------------------------------------------
+
+    /// Stops reading when the readers are behind by more than the budget; `true` if it did.
+    fn maybe_pause(&mut self) -> bool {
+        if self.paused_since.is_some() || !self.budget.over() {
+            return false;
         }
+        // Said before checking again, so that a reader draining in between wakes us.
+        self.budget.set_paused(true);
+        if self.budget.can_resume() {
+            self.budget.set_paused(false);
+            return false;
+        }
+        tracing::debug!(
+            unread = self.budget.used(),
+            "the readers are behind: reading stops"
+        );
+        self.paused_since = Some(Instant::now());
+        true
+    }
+
+    fn drained(&mut self) {
+        if self.paused_since.is_some() && self.budget.can_resume() {
+            self.resume();
+        }
+    }
+
+    /// Reads again. Time spent stopped does not count against the server: the keep-alive
+    /// watchdog and the `start_ack` deadlines move by it.
+    fn resume(&mut self) {
+        let Some(since) = self.paused_since.take() else {
+            return;
+        };
+        self.budget.set_paused(false);
+        let now = Instant::now();
+        let stopped = now.saturating_duration_since(since);
+        tracing::debug!(?stopped, "reading again");
+        if let Conn::Ready { last_heard, .. } = &mut self.conn {
+            *last_heard = (*last_heard).max(now);
+        }
+        for sub in self.subs.values_mut() {
+            if let SubState::Pending { deadline, .. } = &mut sub.state {
+                *deadline += stopped;
+            }
+        }
+    }
+
+    /// The readers did not catch up in time: those holding more than a fair share of the
+    /// budget drop their oldest events down to it (and keep dropping until they catch up).
+    fn shed(&mut self) {
+        let n = self.subs.len().max(1);
+        let share = (self.budget.limit() / 2 / n).max(1);
+        let mut dropped = 0;
+        for sub in self.subs.values() {
+            if sub.shared.bytes() > share {
+                dropped += sub.shared.shed(share);
+            }
+        }
+        tracing::warn!(
+            dropped,
+            share,
+            "subscription readers fell behind for too long: their oldest events are dropped"
+        );
+        self.resume();
     }
 
     // ---- losses and failures ------------------------------------------------------------
 
-    /// An acknowledged socket was lost (or the socket before the ack: then it is a failed
-    /// attempt). `refusal`: the server refused the credentials on the way.
-    async fn socket_lost(&mut self, why: String, refusal: Option<Failure>) {
-        let down_since = match &self.conn {
-            Conn::Ready { .. } => Instant::now(),
-            _ => {
-                self.attempt_failed(refusal.unwrap_or_else(|| Failure::new(why)))
-                    .await;
-                return;
-            }
+    /// The socket was lost, or a connection attempt failed (before the ack).
+    async fn socket_lost(&mut self, failure: Failure) {
+        self.socket_lost_since(failure, None).await;
+    }
+
+    /// The socket was lost, down since `down_since` (default: now).
+    async fn socket_lost_since(&mut self, failure: Failure, down_since: Option<Instant>) {
+        let since = match &self.conn {
+            Conn::Ready { since, .. } => *since,
+            _ => return self.attempt_failed(failure).await,
         };
-        self.lose(down_since, &why);
-        if let Some(f) = refusal.filter(|f| f.refused) {
-            // Credentials refused on a live socket: the fresh retry rule applies as to an
-            // attempt.
-            self.refused(f).await;
+        let now = Instant::now();
+        if now.saturating_duration_since(since) >= self.config.reconnect.healthy() {
+            // It was up long enough: the failures before it are forgotten.
+            self.failures = 0;
+            self.fresh_retry_used = false;
         } else {
-            self.schedule_reconnect();
+            self.failures = self.failures.saturating_add(1);
         }
+        self.lose(down_since.unwrap_or(now), &failure);
+        self.after_failure(failure, false).await;
     }
 
     /// Drops the socket and requeues every subscription, keeping when each went down.
-    fn lose(&mut self, down_since: Instant, why: &str) {
+    fn lose(&mut self, down_since: Instant, failure: &Failure) {
         let was_ready = self.conn.is_ready();
         self.conn = Conn::Down;
-        tracing::debug!(why, "realtime socket lost");
-        self.ids.clear();
+        self.requeue();
+        tracing::debug!(why = %failure.message, "realtime socket lost");
         for sub in self.subs.values_mut() {
             if sub.established() && sub.down_since.is_none() {
                 sub.down_since = Some(down_since);
             }
-            sub.state = SubState::Queued;
         }
         if was_ready {
-            self.emit(ConnectionState::Disrupted);
+            self.emit(ConnectionState::Disrupted {
+                cause: failure.disruption(),
+            });
         }
+    }
+
+    /// Every subscription waits for the next socket; reading is not stopped for a socket that
+    /// is gone.
+    fn requeue(&mut self) {
+        self.ids.clear();
+        for sub in self.subs.values_mut() {
+            if !matches!(sub.state, SubState::Backoff { .. }) {
+                sub.state = SubState::Queued;
+            }
+        }
+        if self.paused_since.is_some() {
+            self.resume();
+        }
+    }
+
+    /// A connection attempt failed (opening, refusal, no ack, closed before the ack).
+    async fn attempt_failed(&mut self, failure: Failure) {
+        self.conn = Conn::Down;
+        self.requeue();
+        self.failures = self.failures.saturating_add(1);
+        tracing::debug!(message = %failure.message, refused = failure.refused, failures = self.failures, "realtime connection attempt failed");
+        self.after_failure(failure, true).await;
+    }
+
+    /// What follows a failure: a fresh retry at once for a first refusal of the credentials;
+    /// else first starts fail (with `fail_waiting`), and the rest wait for a reconnection with
+    /// backoff, unless the failure is permanent or the policy gives up.
+    async fn after_failure(&mut self, failure: Failure, fail_waiting: bool) {
+        if failure.refused && !self.fresh_retry_used && !self.subs.is_empty() {
+            let auth = self.auth.clone();
+            if auth.refresh(failure.date).await {
+                self.fresh_retry_used = true;
+                tracing::debug!("credentials refused: retrying at once with fresh ones");
+                self.emit(ConnectionState::Reconnecting {
+                    attempt: self.failures + 1,
+                });
+                self.begin_open();
+                return;
+            }
+        }
+        if fail_waiting {
+            // First starts do not wait for a server that is not there.
+            let waiting: Vec<u64> = self
+                .subs
+                .iter()
+                .filter(|(_, s)| !s.established())
+                .map(|(k, _)| *k)
+                .collect();
+            for key in waiting {
+                self.fail(key, failure.to_error());
+            }
+        }
+        if self.subs.is_empty() {
+            return;
+        }
+        if failure.permanent {
+            self.terminal(&failure.terminal("the realtime connection cannot be made"));
+            return;
+        }
+        if let Some(max) = self.config.reconnect.attempts_limit() {
+            if self.failures >= max {
+                let f = failure.terminal(&format!("gave up after {max} failures in a row"));
+                self.terminal(&f);
+                return;
+            }
+        }
+        if failure.refused {
+            // Whatever was refused is not offered again.
+            let auth = self.auth.clone();
+            auth.refresh(failure.date).await;
+        }
+        self.report(&failure);
+        self.schedule_reconnect();
+    }
+
+    /// From `report_after` failures in a row on, the application hears of each.
+    fn report(&mut self, failure: &Failure) {
+        if self.failures < self.config.reconnect.reports_from() {
+            return;
+        }
+        let cause = failure.disruption();
+        tracing::warn!(failures = self.failures, cause = %cause, "the realtime connection keeps failing");
+        for sub in self.subs.values() {
+            if sub.established() {
+                sub.shared.push_failing(self.failures, cause.clone());
+            }
+        }
+        self.emit(ConnectionState::Failing {
+            failures: self.failures,
+            cause,
+        });
     }
 
     fn schedule_reconnect(&mut self) {
@@ -920,69 +1139,15 @@ impl Actor {
             self.conn = Conn::Down;
             return;
         }
-        let delay = self.config.reconnect.delay(self.attempt);
+        let delay = self.config.reconnect.delay(self.failures);
         tracing::debug!(
             ?delay,
-            attempt = self.attempt + 1,
+            attempt = self.failures + 1,
             "reconnecting after a delay"
         );
         self.conn = Conn::Waiting {
             until: Instant::now() + delay,
         };
-    }
-
-    /// A connection attempt failed (opening, refusal, no ack, closed before the ack).
-    async fn attempt_failed(&mut self, failure: Failure) {
-        self.conn = Conn::Down;
-        self.ids.clear();
-        for sub in self.subs.values_mut() {
-            sub.state = SubState::Queued;
-        }
-        tracing::debug!(message = %failure.message, refused = failure.refused, "realtime connection attempt failed");
-        if failure.refused {
-            self.refused(failure).await;
-            return;
-        }
-        // First starts do not wait for a server that is not there.
-        let waiting: Vec<u64> = self
-            .subs
-            .iter()
-            .filter(|(_, s)| !s.established())
-            .map(|(k, _)| *k)
-            .collect();
-        for key in waiting {
-            self.fail(key, failure.to_error());
-        }
-        if self.subs.is_empty() {
-            return;
-        }
-        if let Some(max) = self.config.reconnect.attempts_limit() {
-            if self.attempt >= max {
-                let f = failure.terminal(&format!("gave up after {max} reconnection attempts"));
-                self.terminal(&f);
-                return;
-            }
-        }
-        self.schedule_reconnect();
-    }
-
-    /// The server refused the credentials: retry at once with fresh ones, once; else give up.
-    async fn refused(&mut self, failure: Failure) {
-        self.conn = Conn::Down;
-        let auth = self.auth.clone();
-        if !self.fresh_retry_used && !self.subs.is_empty() && auth.refresh(failure.date).await {
-            self.fresh_retry_used = true;
-            tracing::debug!("credentials refused: retrying once with fresh ones");
-            self.attempt += 1;
-            self.emit(ConnectionState::Reconnecting {
-                attempt: self.attempt,
-            });
-            self.begin_open();
-            return;
-        }
-        let f =
-            failure.terminal("the realtime connection was refused, also with fresh credentials");
-        self.terminal(&f);
     }
 
     /// Ends every subscription with the failure and stops the actor.
@@ -1001,25 +1166,30 @@ impl Actor {
     fn next_wake(&self) -> Option<Instant> {
         let mut wake: Option<Instant> = None;
         let mut at = |t: Instant| wake = Some(wake.map_or(t, |w| w.min(t)));
+        let paused = self.paused_since;
+        if let Some(since) = paused {
+            at(since + self.config.max_stall);
+        }
         match &self.conn {
             Conn::Waiting { until } => at(*until),
             Conn::AwaitAck { deadline, .. } => at(*deadline),
+            // A socket that is not read cannot be heard: its watchdog waits.
             Conn::Ready {
                 ka_timeout,
                 last_heard,
                 missed,
                 ..
-            } => {
+            } if paused.is_none() => {
                 at(*last_heard + *ka_timeout);
                 if !missed {
                     at(*last_heard + *ka_timeout / 2);
                 }
             }
-            Conn::Down | Conn::Opening { .. } => {}
+            _ => {}
         }
         for sub in self.subs.values() {
             match &sub.state {
-                SubState::Pending { deadline, .. } => at(*deadline),
+                SubState::Pending { deadline, .. } if paused.is_none() => at(*deadline),
                 SubState::Backoff { until } if self.conn.is_ready() => at(*until),
                 _ => {}
             }
@@ -1041,17 +1211,24 @@ impl Actor {
                 }
             }
         }
+        if let Some(since) = self.paused_since {
+            if now >= since + self.config.max_stall {
+                self.shed();
+            } else {
+                // Nothing else is due while the socket is not read (it resumes or sheds).
+                return;
+            }
+        }
         match &mut self.conn {
             Conn::Waiting { until } if now >= *until => {
-                self.attempt += 1;
                 self.emit(ConnectionState::Reconnecting {
-                    attempt: self.attempt,
+                    attempt: self.failures + 1,
                 });
                 self.begin_open();
             }
             Conn::AwaitAck { deadline, .. } if now >= *deadline => {
                 let t = self.config.ack_timeout;
-                self.attempt_failed(Failure::new(format!("no connection_ack within {t:?}")))
+                self.attempt_failed(Failure::timeout(format!("no connection_ack within {t:?}")))
                     .await;
             }
             Conn::Ready {
@@ -1061,9 +1238,11 @@ impl Actor {
                 ..
             } => {
                 if now >= *last_heard + *ka_timeout {
-                    let (since, t) = (*last_heard, *ka_timeout);
-                    self.lose(since, &format!("nothing heard for {t:?}"));
-                    self.schedule_reconnect();
+                    // Down since it was last heard of.
+                    let (t, heard) = (*ka_timeout, *last_heard);
+                    self.close_socket(Some(CLOSE_NORMAL)).await;
+                    let f = Failure::new(format!("nothing heard for {t:?}"));
+                    self.socket_lost_since(f, Some(heard)).await;
                     return;
                 }
                 if !*missed && now >= *last_heard + *ka_timeout / 2 {
@@ -1096,7 +1275,7 @@ impl Actor {
                 if let Some(s) = self.subs.get_mut(&key) {
                     s.state = SubState::Queued;
                 }
-                self.start(key).await;
+                self.start(key);
             }
         }
     }
@@ -1113,7 +1292,7 @@ impl Actor {
         self.ids.remove(&id);
         // In case it is registered after all.
         if let Err(e) = self.send(protocol::stop(&id)).await {
-            self.socket_lost(format!("the socket failed: {e}"), None)
+            self.socket_lost(Failure::new(format!("the socket failed: {e}")))
                 .await;
             return;
         }
@@ -1138,15 +1317,23 @@ impl Actor {
         for key in keys {
             self.fail(key, Error::realtime("the realtime connection closed"));
         }
-        if let Conn::AwaitAck { socket, .. } | Conn::Ready { socket, .. } = &mut self.conn {
-            let _ = tokio::time::timeout(Duration::from_secs(1), async {
-                socket.send(WsMessage::Close(Some(CLOSE_NORMAL))).await?;
-                socket.close().await
-            })
-            .await;
-        }
+        self.close_socket(Some(CLOSE_NORMAL)).await;
         self.conn = Conn::Down;
         self.emit(ConnectionState::Disconnected);
+    }
+}
+
+/// Runs an authorization future within `limit` (providers have their own limits; this one
+/// covers header providers and everything else it awaits).
+async fn within(
+    limit: Duration,
+    what: &str,
+    fut: impl std::future::Future<Output = Result<AuthObject>>,
+) -> Result<AuthObject> {
+    // A little over the providers' own limit, so that their (more precise) error wins.
+    match tokio::time::timeout(limit + Duration::from_millis(100), fut).await {
+        Ok(r) => r,
+        Err(_) => Err(Error::timeout(format!("{what} took more than {limit:?}"))),
     }
 }
 

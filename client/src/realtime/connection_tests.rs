@@ -26,6 +26,10 @@ struct FakeAuth {
     starts: AtomicUsize,
     refreshes: AtomicUsize,
     fail_connect: AtomicBool,
+    /// `fail_connect` fails with a provider error marked permanent.
+    permanent: AtomicBool,
+    /// Start authorizations never finish (a stuck provider).
+    hang_starts: AtomicBool,
 }
 
 impl FakeAuth {
@@ -45,7 +49,11 @@ impl Authorizer for FakeAuth {
         Box::pin(async move {
             self.connects.fetch_add(1, Ordering::SeqCst);
             if self.fail_connect.load(Ordering::SeqCst) {
-                return Err(Error::auth("the OPENID_CONNECT token provider failed"));
+                let e = Error::auth("the OPENID_CONNECT token provider failed");
+                if self.permanent.load(Ordering::SeqCst) {
+                    return Err(e.with_source(crate::auth::PermanentError::new("signed out")));
+                }
+                return Err(e);
             }
             Ok(self.object())
         })
@@ -58,6 +66,9 @@ impl Authorizer for FakeAuth {
     ) -> BoxFuture<'a, crate::Result<AuthObject>> {
         Box::pin(async move {
             self.starts.fetch_add(1, Ordering::SeqCst);
+            if self.hang_starts.load(Ordering::SeqCst) {
+                std::future::pending::<()>().await;
+            }
             let mut o = self.object();
             for (k, v) in headers {
                 o.insert(k.clone(), v.clone());
@@ -83,10 +94,14 @@ fn config() -> ActorConfig {
         ack_timeout: Duration::from_secs(15),
         start_ack_timeout: Duration::from_secs(15),
         keep_alive_timeout: None,
+        handshake: HandshakeMethod::Subprotocol,
+        auth_timeout: Duration::from_secs(10),
         reconnect: ReconnectPolicy::default()
             .base_delay(Duration::from_secs(1))
             .max_delay(Duration::from_secs(4)),
         idle_close_delay: Duration::from_secs(1),
+        max_buffered_bytes: super::super::options::DEFAULT_MAX_BUFFERED_BYTES,
+        max_stall: Duration::from_secs(10),
     }
 }
 
@@ -151,7 +166,7 @@ impl Harness {
         }
     }
 
-    fn subscribe_with(&mut self, buffer: usize, headers: &[(&str, &str)]) -> Pending {
+    fn subscribe_with(&mut self, buffer: Option<usize>, headers: &[(&str, &str)]) -> Pending {
         self.next_key += 1;
         let (tx, reply) = oneshot::channel();
         let shared = Arc::new(Shared::new(buffer));
@@ -196,7 +211,7 @@ impl Harness {
     }
 
     fn subscribe(&mut self) -> Pending {
-        self.subscribe_with(64, &[])
+        self.subscribe_with(None, &[])
     }
 
     async fn accept(&mut self) -> ServerEnd {
@@ -276,7 +291,7 @@ async fn a_missing_connection_ack_fails_the_first_subscription_after_the_ack_tim
     let t0 = Instant::now();
     let e = p.failed().await;
     assert_eq!(t0.elapsed(), Duration::from_secs(15));
-    assert!(e.is_realtime(), "{e:?}");
+    assert!(e.is_timeout(), "{e:?}");
     assert!(
         e.to_string().contains("no connection_ack within 15s"),
         "{e}"
@@ -334,7 +349,7 @@ async fn a_missing_start_ack_fails_that_subscription_only_and_stops_it() {
 #[tokio::test(start_paused = true)]
 async fn start_carries_the_data_string_fresh_auth_and_the_call_headers() {
     let mut h = Harness::new(config());
-    let p = h.subscribe_with(64, &[("x-trace", "t1")]);
+    let p = h.subscribe_with(None, &[("x-trace", "t1")]);
     let mut server = h.accept().await;
     assert_eq!(server.auth.get("Authorization"), Some("token-0"));
     assert_eq!(server.auth.get("x-trace"), None, "not in the handshake");
@@ -582,12 +597,12 @@ async fn an_expired_token_at_start_is_retried_once_with_a_fresh_one() {
 #[tokio::test(start_paused = true)]
 async fn silence_past_the_keep_alive_timeout_reconnects_and_resumes() {
     let mut h = Harness::new(config());
-    let (server, old_id, mut a) = live(&mut h, 10_000).await;
+    let (server, old_id, mut a) = live(&mut h, 60_000).await;
     let t0 = Instant::now();
     let mut server2 = h.accept().await;
     let waited = t0.elapsed();
     assert!(
-        waited >= Duration::from_secs(10) && waited <= Duration::from_secs(11),
+        waited >= Duration::from_secs(60) && waited <= Duration::from_secs(61),
         "{waited:?}"
     );
     assert!(server.client_gone());
@@ -596,14 +611,14 @@ async fn silence_past_the_keep_alive_timeout_reconnects_and_resumes() {
         2,
         "fresh handshake auth"
     );
-    ack(&mut server2, 10_000).await;
+    ack(&mut server2, 60_000).await;
     let (id, _) = start_ack(&mut server2).await;
     assert_ne!(id, old_id);
     assert_eq!(h.auth.starts.load(Ordering::SeqCst), 2, "fresh start auth");
     match next(&mut a).await {
         SubscriptionEvent::Resumed { gap } => {
             assert!(
-                gap >= Duration::from_secs(10) && gap <= Duration::from_secs(11),
+                gap >= Duration::from_secs(60) && gap <= Duration::from_secs(61),
                 "{gap:?}"
             );
         }
@@ -611,16 +626,20 @@ async fn silence_past_the_keep_alive_timeout_reconnects_and_resumes() {
     }
     server2.send(data(&id, 7));
     assert_eq!(next_n(&mut a).await, 7);
-    assert_eq!(
-        h.states(),
-        [
-            ConnectionState::Connecting,
-            ConnectionState::Connected,
-            ConnectionState::KeepAliveMissed,
-            ConnectionState::Disrupted,
-            ConnectionState::Reconnecting { attempt: 1 },
-            ConnectionState::Connected,
-        ]
+    let states = h.states();
+    assert!(
+        matches!(
+            &states[..],
+            [
+                ConnectionState::Connecting,
+                ConnectionState::Connected,
+                ConnectionState::KeepAliveMissed,
+                ConnectionState::Disrupted { cause },
+                ConnectionState::Reconnecting { attempt: 1 },
+                ConnectionState::Connected,
+            ] if cause.message() == "nothing heard for 60s"
+        ),
+        "{states:?}"
     );
 }
 
@@ -630,11 +649,11 @@ async fn data_frames_count_as_life_and_the_simulators_timeout_key_is_read() {
     let p = h.subscribe();
     let mut server = h.accept().await;
     server.recv_type("connection_init").await.unwrap();
-    server.send(json!({"type": "connection_ack", "payload": {"connectionTimeout": 10_000}}));
+    server.send(json!({"type": "connection_ack", "payload": {"connectionTimeout": 60_000}}));
     let (id, _) = start_ack(&mut server).await;
     let mut a = p.started().await;
     for n in 0..10 {
-        tokio::time::sleep(Duration::from_secs(4)).await;
+        tokio::time::sleep(Duration::from_secs(25)).await;
         server.send(data(&id, n));
         assert_eq!(next_n(&mut a).await, n);
     }
@@ -643,16 +662,48 @@ async fn data_frames_count_as_life_and_the_simulators_timeout_key_is_read() {
         h.states(),
         [ConnectionState::Connecting, ConnectionState::Connected]
     );
-    // Then silence: the 10 s timeout (from the simulator's key) applies.
+    // Then silence: the 60 s timeout (from the simulator's key) applies.
     let t0 = Instant::now();
     h.accept().await;
-    assert!(t0.elapsed() >= Duration::from_secs(10));
+    let waited = t0.elapsed();
+    assert!(
+        waited >= Duration::from_secs(60) && waited <= Duration::from_secs(61),
+        "{waited:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_keep_alive_timeout_under_a_minute_is_taken_as_five() {
+    let mut h = Harness::new(config());
+    let (_server, _, _a) = live(&mut h, 1_000).await;
+    let t0 = Instant::now();
+    h.accept().await;
+    let waited = t0.elapsed();
+    assert!(
+        waited >= Duration::from_secs(300) && waited <= Duration::from_secs(301),
+        "{waited:?}"
+    );
+    // The application's own setting has no floor.
+    let mut cfg = config();
+    cfg.keep_alive_timeout = Some(Duration::from_secs(2));
+    let mut h = Harness::new(cfg);
+    let (_server, _, _a) = live(&mut h, 1_000).await;
+    let t0 = Instant::now();
+    h.accept().await;
+    let waited = t0.elapsed();
+    // Lost before it was healthy: the backoff's ceiling is 2 s.
+    assert!(
+        waited >= Duration::from_secs(2) && waited <= Duration::from_secs(4),
+        "{waited:?}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn reconnection_backs_off_exponentially_with_a_cap_and_does_not_give_up() {
     let mut h = Harness::new(config());
     let (mut server, _, mut a) = live(&mut h, 300_000).await;
+    // Up long enough to count as healthy: the failures start from zero.
+    tokio::time::sleep(Duration::from_secs(30)).await;
     h.connector.script(std::iter::repeat_n(Outcome::Fail, 6));
     let lost = Instant::now();
     server.drop_connection();
@@ -672,6 +723,13 @@ async fn reconnection_backs_off_exponentially_with_a_cap_and_does_not_give_up() 
     }
     ack(&mut server2, 300_000).await;
     start_ack(&mut server2).await;
+    // Told of the failures from the third on (one marker: the last), then of the gap.
+    match next(&mut a).await {
+        SubscriptionEvent::Failing { failures: 6, cause } => {
+            assert!(cause.message().contains("connection refused"), "{cause}")
+        }
+        other => panic!("{other:?}"),
+    }
     match next(&mut a).await {
         SubscriptionEvent::Resumed { gap } => assert_eq!(gap, lost.elapsed()),
         other => panic!("{other:?}"),
@@ -683,6 +741,14 @@ async fn reconnection_backs_off_exponentially_with_a_cap_and_does_not_give_up() 
             "{states:?}"
         );
     }
+    let failing: Vec<u32> = states
+        .iter()
+        .filter_map(|s| match s {
+            ConnectionState::Failing { failures, .. } => Some(*failures),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(failing, [3, 4, 5, 6]);
     assert_eq!(states.last(), Some(&ConnectionState::Connected));
 }
 
@@ -692,13 +758,13 @@ async fn with_max_attempts_reconnection_gives_up_with_an_error() {
     cfg.reconnect = cfg.reconnect.max_attempts(Some(2));
     let mut h = Harness::new(cfg);
     let (mut server, _, mut a) = live(&mut h, 300_000).await;
+    tokio::time::sleep(Duration::from_secs(30)).await;
     h.connector
         .script([Outcome::Fail, Outcome::Fail, Outcome::Fail]);
     server.drop_connection();
     let e = a.next().await.unwrap().unwrap_err();
     assert!(
-        e.to_string()
-            .contains("gave up after 2 reconnection attempts"),
+        e.to_string().contains("gave up after 2 failures in a row"),
         "{e}"
     );
     assert!(a.next().await.is_none());
@@ -745,25 +811,82 @@ async fn dropping_the_last_subscription_while_reconnecting_ends_the_actor() {
 // ---- refused connections ---------------------------------------------------------------------
 
 #[tokio::test(start_paused = true)]
-async fn an_upgrade_refused_with_401_is_retried_once_with_fresh_credentials_then_terminal() {
+async fn refusals_keep_being_retried_with_growing_backoff_and_fresh_credentials() {
     let mut h = Harness::new(config());
     let (mut server, _, mut a) = live(&mut h, 300_000).await;
-    h.connector.script([
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    h.connector.script(std::iter::repeat_n(
         Outcome::Refuse(401, "UnauthorizedException"),
+        5,
+    ));
+    let lost = Instant::now();
+    server.drop_connection();
+    let mut server2 = h.accept().await;
+    // One at once with fresh credentials, then backoff, fresh credentials every time.
+    let times = h.connector.times();
+    assert_eq!(times.len(), 7);
+    assert_eq!(times[2], times[1], "the first fresh retry is at once");
+    assert!(
+        times[6] - lost > Duration::from_secs(1),
+        "then it backs off"
+    );
+    assert_eq!(h.auth.refreshes.load(Ordering::SeqCst), 5);
+    assert_eq!(server2.auth.get("Authorization"), Some("token-5"));
+    ack(&mut server2, 300_000).await;
+    start_ack(&mut server2).await;
+    // The subscription lived through it, and was told why it waited.
+    match next(&mut a).await {
+        SubscriptionEvent::Failing { failures: 5, cause } => {
+            assert_eq!(cause.status(), Some(http::StatusCode::UNAUTHORIZED));
+            assert_eq!(cause.error_type(), Some("UnauthorizedException"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        next(&mut a).await,
+        SubscriptionEvent::Resumed { .. }
+    ));
+}
+
+#[tokio::test(start_paused = true)]
+async fn with_an_attempt_limit_refusals_end_the_subscriptions() {
+    let mut cfg = config();
+    cfg.reconnect = cfg.reconnect.max_attempts(Some(3));
+    let mut h = Harness::new(cfg);
+    let (mut server, _, mut a) = live(&mut h, 300_000).await;
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    h.connector.script(std::iter::repeat_n(
         Outcome::Refuse(401, "UnauthorizedException"),
-    ]);
+        9,
+    ));
     server.drop_connection();
     let e = a.next().await.unwrap().unwrap_err();
     assert!(e.is_realtime(), "{e:?}");
     assert_eq!(e.status_code(), Some(http::StatusCode::UNAUTHORIZED));
     assert_eq!(e.error_type(), Some("UnauthorizedException"));
-    assert!(e.to_string().contains("also with fresh credentials"), "{e}");
+    assert!(
+        e.to_string().contains("gave up after 3 failures in a row"),
+        "{e}"
+    );
     assert!(a.next().await.is_none());
-    assert_eq!(h.auth.refreshes.load(Ordering::SeqCst), 1);
-    assert_eq!(h.connector.count(), 3);
+    assert_eq!(h.connector.count(), 4);
     tokio::time::sleep(Duration::from_secs(600)).await;
-    assert_eq!(h.connector.count(), 3, "not retried forever");
+    assert_eq!(h.connector.count(), 4, "not retried forever");
     assert!(h.actor_gone());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_provider_error_marked_permanent_ends_the_subscriptions() {
+    let mut h = Harness::new(config());
+    let (mut server, _, mut a) = live(&mut h, 300_000).await;
+    h.auth.fail_connect.store(true, Ordering::SeqCst);
+    h.auth.permanent.store(true, Ordering::SeqCst);
+    server.drop_connection();
+    let e = a.next().await.unwrap().unwrap_err();
+    assert!(e.is_auth(), "{e:?}");
+    assert!(e.to_string().contains("cannot be made"), "{e}");
+    assert!(a.next().await.is_none());
+    assert_eq!(h.connector.count(), 1, "the handshake never got to connect");
 }
 
 #[tokio::test(start_paused = true)]
@@ -781,7 +904,8 @@ async fn a_refusal_then_a_fresh_token_that_works_goes_on() {
         next(&mut a).await,
         SubscriptionEvent::Resumed { .. }
     ));
-    // The fresh retry is available again after a success.
+    // The fresh retry is available again once a connection was healthy.
+    tokio::time::sleep(Duration::from_secs(30)).await;
     server2.drop_connection();
     h.connector
         .script([Outcome::Refuse(401, "UnauthorizedException")]);
@@ -841,7 +965,7 @@ async fn a_server_error_at_the_upgrade_is_retried_with_backoff() {
 #[tokio::test(start_paused = true)]
 async fn a_slow_reader_gets_lagged_and_the_buffer_stays_bounded() {
     let mut h = Harness::new(config());
-    let p = h.subscribe_with(4, &[]);
+    let p = h.subscribe_with(Some(4), &[]);
     let mut server = h.accept().await;
     ack(&mut server, 300_000).await;
     let (id, _) = start_ack(&mut server).await;
@@ -872,7 +996,7 @@ async fn a_close_frame_or_a_read_error_is_a_loss() {
     use crate::realtime::socket::{SocketError, WsMessage};
     let mut h = Harness::new(config());
     let (server, _, mut a) = live(&mut h, 300_000).await;
-    server.send_raw(Ok(WsMessage::Close(Some(1001))));
+    server.send_raw(Ok(WsMessage::Close(Some((1001, "going away".into())))));
     let mut server2 = h.accept().await;
     ack(&mut server2, 300_000).await;
     start_ack(&mut server2).await;
@@ -889,9 +1013,9 @@ async fn a_close_frame_or_a_read_error_is_a_loss() {
         SubscriptionEvent::Resumed { .. }
     ));
     // Frames that are not AppSync messages are ignored, and unknown types too.
-    server3.send_raw(Ok(WsMessage::Text("not json".into())));
-    server3.send(json!({"message": "Subscription complete."}));
+    server3.send_raw(Ok(WsMessage::text("not json")));
     server3.send(json!({"type": "ka"}));
+    server3.send(json!({"type": "later", "message": "Subscription complete."}));
     let (id, _) = {
         let p = h.subscribe();
         let r = start_ack(&mut server3).await;
@@ -900,4 +1024,245 @@ async fn a_close_frame_or_a_read_error_is_a_loss() {
     };
     server3.send(data(&id, 3));
     assert_eq!(h.connector.count(), 3);
+}
+
+// ---- liveness: nothing waits on a provider, failures in a row, what the server says -------
+
+#[tokio::test(start_paused = true)]
+async fn a_stuck_provider_stops_neither_data_nor_keep_alives_nor_other_subscriptions() {
+    let mut h = Harness::new(config());
+    let (server, id, mut a) = live(&mut h, 60_000).await;
+    h.auth.hang_starts.store(true, Ordering::SeqCst);
+    let t0 = Instant::now();
+    let p = h.subscribe();
+    // While the second one's authorization hangs, the socket lives on.
+    for n in 0..5 {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        server.send(json!({"type": "ka"}));
+        server.send(data(&id, n));
+        assert_eq!(next_n(&mut a).await, n);
+    }
+    let e = p.failed().await;
+    assert!(e.is_timeout(), "{e:?}");
+    assert!(e.to_string().contains("authorization"), "{e}");
+    let waited = t0.elapsed();
+    assert!(
+        waited >= Duration::from_secs(10) && waited <= Duration::from_secs(11),
+        "{waited:?}"
+    );
+    h.auth.hang_starts.store(false, Ordering::SeqCst);
+    server.send(data(&id, 9));
+    assert_eq!(next_n(&mut a).await, 9);
+    assert_eq!(h.connector.count(), 1);
+    assert!(!h
+        .states()
+        .iter()
+        .any(|s| matches!(s, ConnectionState::KeepAliveMissed)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_server_that_drops_each_connection_after_the_ack_sees_growing_backoff() {
+    let mut h = Harness::new(config());
+    let (mut server, _, mut a) = live(&mut h, 300_000).await;
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    let mut at = Instant::now();
+    server.drop_connection();
+    let mut gaps = Vec::new();
+    let mut ends = Vec::new();
+    for _ in 0..6 {
+        let mut s = h.accept().await;
+        gaps.push(Instant::now() - at);
+        ack(&mut s, 300_000).await;
+        // Accepted, then gone at once: a failure like any other.
+        s.send(json!({"type": "connection_error", "payload": {"errors": [
+            {"errorType": "InternalFailure", "message": "try later"}]}}));
+        at = Instant::now();
+        ends.push(s);
+    }
+    // Ceilings 1, 2, 4, 4, 4, 4 s (the cap): attempts are not reset by each ack.
+    for (i, g) in gaps.iter().enumerate() {
+        let ceiling = Duration::from_secs(1 << i.min(2));
+        assert!(*g <= ceiling, "attempt {}: {g:?} > {ceiling:?}", i + 1);
+    }
+    let states = h.states();
+    assert!(
+        states.iter().any(|s| matches!(s,
+            ConnectionState::Failing { failures: 3, cause } if cause.error_type() == Some("InternalFailure"))),
+        "{states:?}"
+    );
+    // The app is told through the subscription too.
+    let mut s = h.accept().await;
+    ack(&mut s, 300_000).await;
+    start_ack(&mut s).await;
+    match next(&mut a).await {
+        SubscriptionEvent::Failing { failures, cause } => {
+            assert_eq!(failures, 6);
+            assert!(cause.message().contains("try later"), "{cause}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        next(&mut a).await,
+        SubscriptionEvent::Resumed { .. }
+    ));
+    // Healthy for 30 s: the next loss starts again from the first delay.
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    s.drop_connection();
+    h.accept().await;
+    let reconnecting: Vec<u32> = h
+        .states()
+        .iter()
+        .filter_map(|s| match s {
+            ConnectionState::Reconnecting { attempt } => Some(*attempt),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(reconnecting.last(), Some(&1), "{reconnecting:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_close_frame_s_code_and_reason_reach_the_states() {
+    let mut h = Harness::new(config());
+    let (server, _, _a) = live(&mut h, 300_000).await;
+    server.send_raw(Ok(WsMessage::Close(Some((
+        4000,
+        "frame over 16 MiB".into(),
+    )))));
+    h.accept().await;
+    let states = h.states();
+    let cause = states
+        .iter()
+        .find_map(|s| match s {
+            ConnectionState::Disrupted { cause } => Some(cause.clone()),
+            _ => None,
+        })
+        .expect("Disrupted");
+    assert_eq!(cause.close_code(), Some(4000));
+    assert_eq!(cause.close_reason(), Some("frame over 16 MiB"));
+    assert!(
+        cause.message().contains("code 4000 (frame over 16 MiB)"),
+        "{cause}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_handshake_closed_with_1002_names_the_carrier_and_the_other_one() {
+    let mut h = Harness::new(config());
+    let p = h.subscribe();
+    let server = h.accept().await;
+    server.send_raw(Ok(WsMessage::Close(Some((1002, String::new())))));
+    let e = p.failed().await.to_string();
+    assert!(e.contains("code 1002"), "{e}");
+    assert!(e.contains("`header-` subprotocol"), "{e}");
+    assert!(e.contains("HandshakeMethod::Query"), "{e}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn connection_level_errors_are_states_not_only_logs() {
+    let mut h = Harness::new(config());
+    let (server, _, _a) = live(&mut h, 300_000).await;
+    server.send(json!({"type": "error", "payload": {"errors":
+        {"errorType": "LimitExceededError", "message": "Rate limit exceeded"}}}));
+    server.send(json!({"type": "error", "payload": {"errors": [
+        {"errorType": "InternalFailure", "message": "boom"}]}}));
+    h.accept().await;
+    let states = h.states();
+    assert!(
+        states.iter().any(|s| matches!(s,
+            ConnectionState::Throttled { cause } if cause.error_type() == Some("LimitExceededError"))),
+        "{states:?}"
+    );
+    assert!(
+        states.iter().any(|s| matches!(s,
+            ConnectionState::Disrupted { cause } if cause.message().contains("boom"))),
+        "{states:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn subscription_complete_ends_every_subscription_cleanly_without_a_restart() {
+    let mut h = Harness::new(config());
+    let (mut server, _, mut a) = live(&mut h, 300_000).await;
+    let p = h.subscribe();
+    start_ack(&mut server).await;
+    let mut b = p.started().await;
+    server.send(json!({"message": "Subscription complete."}));
+    assert!(
+        a.next().await.is_none(),
+        "the stream ends, without an error"
+    );
+    assert!(b.next().await.is_none());
+    tokio::time::sleep(Duration::from_secs(600)).await;
+    assert_eq!(h.connector.count(), 1, "nothing is restarted");
+    assert!(h.actor_gone());
+    assert_eq!(h.states().last(), Some(&ConnectionState::Disconnected));
+}
+
+// ---- backpressure ------------------------------------------------------------------------------
+
+#[tokio::test(start_paused = true)]
+async fn a_burst_past_the_budget_is_delivered_in_full_with_the_defaults() {
+    let mut h = Harness::new(config());
+    let (server, id, mut a) = live(&mut h, 300_000).await;
+    // About 13 MB: more than the 8 MiB budget; the memory socket holds the rest like TCP.
+    const N: u64 = 200_000;
+    for n in 0..N {
+        server.send(data(&id, n));
+    }
+    for n in 0..N {
+        assert_eq!(next_n(&mut a).await, n);
+    }
+    assert_eq!(h.connector.count(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stuck_reader_stalls_its_socket_once_then_loses_its_oldest_events() {
+    let mut cfg = config();
+    cfg.max_buffered_bytes = 10_000;
+    cfg.max_stall = Duration::from_secs(20);
+    let mut h = Harness::new(cfg);
+    // The keep-alive timeout (60 s) is longer than the stall: it must not fire while the
+    // socket is not read, nor right after.
+    let (mut server, stuck_id, mut stuck) = live(&mut h, 60_000).await;
+    let p = h.subscribe();
+    let (id, _) = start_ack(&mut server).await;
+    let mut b = p.started().await;
+    for n in 0..500 {
+        server.send(data(&stuck_id, n)); // ~32 KB: three times the budget
+    }
+    server.send(data(&id, 1));
+    let t0 = Instant::now();
+    assert_eq!(next_n(&mut b).await, 1);
+    let stalled = t0.elapsed();
+    assert!(
+        stalled >= Duration::from_secs(20) && stalled < Duration::from_secs(21),
+        "{stalled:?}"
+    );
+    // From now on the stuck one drops instead of stalling the socket.
+    for n in 2..200 {
+        server.send(data(&stuck_id, 1000 + n));
+        server.send(data(&id, n));
+        assert_eq!(next_n(&mut b).await, n);
+    }
+    assert!(t0.elapsed() < Duration::from_secs(21), "no second stall");
+    match next(&mut stuck).await {
+        SubscriptionEvent::Lagged { missed } => assert!(missed > 300, "{missed}"),
+        other => panic!("{other:?}"),
+    }
+    // Its newest events are kept, in order, and the socket never reconnected.
+    let mut last = 0;
+    while stuck.backlog() > 0 {
+        let n = next_n(&mut stuck).await;
+        assert!(n > last);
+        last = n;
+    }
+    assert_eq!(last, 1199);
+    assert_eq!(h.connector.count(), 1);
+    let states = h.states();
+    assert!(
+        !states
+            .iter()
+            .any(|s| matches!(s, ConnectionState::KeepAliveMissed)),
+        "{states:?}"
+    );
 }

@@ -5,6 +5,7 @@
 mod auth;
 mod buffer;
 mod connection;
+mod failure;
 mod options;
 mod protocol;
 mod socket;
@@ -12,15 +13,14 @@ mod state;
 mod subscription;
 mod url;
 
-use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::fmt;
-use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::{broadcast, mpsc};
 
+pub use failure::Disruption;
 pub use options::{HandshakeMethod, RealtimeOptions, ReconnectPolicy};
 pub use state::{ConnectionState, ConnectionStates};
 pub use subscription::{SubscribeCall, Subscription, SubscriptionEvent};
@@ -47,14 +47,14 @@ const MAX_HOPS: usize = 64;
 /// Numbers subscriptions and sockets across the process.
 static NEXT_KEY: AtomicU64 = AtomicU64::new(1);
 
-/// Which socket a subscription can share: same realtime URL and API, same mode, same
-/// credentials (the hash of per-call overrides; the secrets themselves are not kept here).
+/// Which sockets a subscription can share: same realtime URL and API, same mode, same
+/// user-pool token kind. Sockets under one key also differ by [`Identity`].
 #[derive(Clone, PartialEq, Eq, Hash)]
 struct SocketKey {
     url: String,
     graphql: String,
     mode: AuthMode,
-    identity: u64,
+    token_kind: Option<TokenKind>,
 }
 
 impl fmt::Debug for SocketKey {
@@ -66,11 +66,47 @@ impl fmt::Debug for SocketKey {
     }
 }
 
+/// The per-call credentials of a socket's subscriptions: two subscriptions share a socket only
+/// when these are the same secrets (compared in constant time), never by a hash of them.
+#[derive(Clone, Default)]
+struct Identity {
+    api_key: Option<crate::secret::Secret>,
+    auth_token: Option<crate::secret::Secret>,
+}
+
+impl Identity {
+    fn same(&self, other: &Identity) -> bool {
+        fn eq(a: Option<&crate::secret::Secret>, b: Option<&crate::secret::Secret>) -> bool {
+            match (a, b) {
+                (None, None) => true,
+                (Some(a), Some(b)) => {
+                    constant_time_eq(a.expose().as_bytes(), b.expose().as_bytes())
+                }
+                _ => false,
+            }
+        }
+        // Both compared, whatever the first says.
+        let key = eq(self.api_key.as_ref(), other.api_key.as_ref());
+        let token = eq(self.auth_token.as_ref(), other.auth_token.as_ref());
+        key & token
+    }
+}
+
+/// Equality whose time depends on the lengths only, not on where the bytes differ.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// The client's sockets.
 pub(crate) struct Realtime {
     options: RealtimeOptions,
     proxy: Option<::url::Url>,
-    sockets: Mutex<HashMap<SocketKey, Vec<Handle>>>,
+    /// The client the WebSocket upgrades go through.
+    http: reqwest::Client,
+    sockets: Mutex<HashMap<SocketKey, Vec<(Identity, Handle)>>>,
     states: broadcast::Sender<StateEvent>,
     /// Tests open in-memory sockets instead.
     #[cfg(test)]
@@ -86,11 +122,12 @@ impl fmt::Debug for Realtime {
 }
 
 impl Realtime {
-    /// The registry for a client (options checked by the builder).
-    pub(crate) fn new(options: RealtimeOptions) -> Self {
+    /// The registry for a client (options checked by the builder); upgrades go through `http`.
+    pub(crate) fn new(options: RealtimeOptions, http: reqwest::Client) -> Self {
         Realtime {
             proxy: options.proxy_url(),
             options,
+            http,
             sockets: Mutex::default(),
             states: broadcast::channel(256).0,
             #[cfg(test)]
@@ -105,7 +142,7 @@ impl Realtime {
         sockets
             .values()
             .flatten()
-            .filter(|h| !h.tx.is_closed())
+            .filter(|(_, h)| !h.tx.is_closed())
             .count()
     }
 
@@ -135,7 +172,11 @@ impl Realtime {
             url: connect_url.to_string(),
             graphql: endpoint.url().to_string(),
             mode,
-            identity: identity(call, token_kind),
+            token_kind,
+        };
+        let identity = Identity {
+            api_key: call.api_key.clone(),
+            auth_token: call.auth_token.clone(),
         };
         let data: Arc<str> = data.into();
         let headers: Arc<[(String, String)]> = call.headers.clone().into();
@@ -159,18 +200,21 @@ impl Realtime {
                 let mut sockets = self.sockets.lock().unwrap_or_else(|e| e.into_inner());
                 // Forget closed sockets, and keys left with none.
                 sockets.retain(|_, list| {
-                    list.retain(|h| !h.tx.is_closed());
+                    list.retain(|(_, h)| !h.tx.is_closed());
                     !list.is_empty()
                 });
                 let list = sockets.entry(key.clone()).or_default();
-                match list.iter().find(|h| !h.full.load(Ordering::SeqCst)) {
-                    Some(h) => match h.tx.send(Command::Subscribe(req)) {
+                let open = list
+                    .iter()
+                    .find(|(id, h)| id.same(&identity) && !h.full.load(Ordering::SeqCst));
+                match open {
+                    Some((_, h)) => match h.tx.send(Command::Subscribe(req)) {
                         Ok(()) => h.clone(),
                         Err(_) => continue,
                     },
                     None => {
                         let h = self.spawn(inner, endpoint, mode, call, &connect_url, req);
-                        list.push(h.clone());
+                        list.push((identity.clone(), h.clone()));
                         h
                     }
                 }
@@ -208,8 +252,11 @@ impl Realtime {
             call.auth_token.clone(),
             call.token_kind,
         );
-        let connector: Arc<dyn socket::Connector> =
-            Arc::new(WsConnector::new(connect_url.clone(), o.handshake));
+        let connector: Arc<dyn socket::Connector> = Arc::new(WsConnector::new(
+            connect_url.clone(),
+            o.handshake,
+            self.http.clone(),
+        ));
         #[cfg(test)]
         let connector = self.connector.get().cloned().unwrap_or(connector);
         let socket = NEXT_KEY.fetch_add(1, Ordering::Relaxed);
@@ -219,17 +266,23 @@ impl Realtime {
             mode = %mode,
             socket,
             url = %url::redacted(connect_url),
+            connection = tracing::field::Empty,
+            request_id = tracing::field::Empty,
         );
         connection::spawn(
             ActorConfig {
                 api_name: endpoint.name().to_owned(),
                 mode,
+                handshake: o.handshake,
                 connect_timeout: o.connect_timeout,
                 ack_timeout: o.ack_timeout,
                 start_ack_timeout: o.start_ack_timeout,
                 keep_alive_timeout: o.keep_alive_timeout,
+                auth_timeout: inner.provider_timeout,
                 reconnect: o.reconnect.clone(),
                 idle_close_delay: o.idle_close_delay,
+                max_buffered_bytes: o.max_buffered_bytes,
+                max_stall: o.max_stall,
             },
             connector,
             Arc::new(authorizer),
@@ -252,16 +305,6 @@ impl Drop for CancelGuard {
             let _ = tx.send(Command::Unsubscribe(self.key));
         }
     }
-}
-
-/// A hash of what makes one subscription's credentials differ from another's on the same
-/// endpoint and mode: the per-call key or token, and the user-pool token kind.
-fn identity(call: &CallOptions, token_kind: Option<TokenKind>) -> u64 {
-    let mut h = DefaultHasher::new();
-    call.api_key.as_ref().map(|s| s.expose()).hash(&mut h);
-    call.auth_token.as_ref().map(|s| s.expose()).hash(&mut h);
-    token_kind.map(|k| k == TokenKind::Id).hash(&mut h);
-    h.finish()
 }
 
 #[cfg(test)]

@@ -7,6 +7,9 @@ use std::time::Duration;
 /// clocks, and AppSync ends every connection after 24 hours anyway.
 pub(crate) const LONGEST: Duration = Duration::from_secs(24 * 60 * 60);
 
+/// The default byte budget of a socket's unread events.
+pub(crate) const DEFAULT_MAX_BUFFERED_BYTES: usize = 8 << 20;
+
 /// How the handshake's authorization object reaches the server (`appsync-protocol.md` §2.4).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -21,21 +24,30 @@ pub enum HandshakeMethod {
 }
 
 /// When to reconnect a lost socket: full-jitter exponential backoff, a random delay in
-/// `[0, min(max_delay, base_delay * 2^attempt)]`, forever unless `max_attempts` is set.
+/// `[0, min(max_delay, base_delay * 2^failures)]`, forever unless `max_attempts` is set.
+///
+/// `failures` counts the failures in a row: attempts that failed, and sockets lost before they
+/// stayed up for [`healthy_after`](ReconnectPolicy::healthy_after). So a server that accepts
+/// each connection and drops it at once sees the delays grow as for one that refuses them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReconnectPolicy {
     base_delay: Duration,
     max_delay: Duration,
     max_attempts: Option<u32>,
+    healthy_after: Duration,
+    report_after: u32,
 }
 
 impl Default for ReconnectPolicy {
-    /// 1 s base, 30 s cap, never gives up.
+    /// 1 s base, 30 s cap, never gives up, healthy after 30 s, failures reported from the third
+    /// in a row.
     fn default() -> Self {
         ReconnectPolicy {
             base_delay: Duration::from_secs(1),
             max_delay: Duration::from_secs(30),
             max_attempts: None,
+            healthy_after: Duration::from_secs(30),
+            report_after: 3,
         }
     }
 }
@@ -60,9 +72,32 @@ impl ReconnectPolicy {
         self
     }
 
+    /// How long a connection must stay up before the failures before it are forgotten
+    /// (default 30 s).
+    pub fn healthy_after(mut self, duration: Duration) -> Self {
+        self.healthy_after = duration;
+        self
+    }
+
+    /// From how many failures in a row the application is told, on each failure after that,
+    /// with its cause: [`ConnectionState::Failing`](crate::ConnectionState::Failing) and
+    /// [`SubscriptionEvent::Failing`](crate::SubscriptionEvent::Failing) (default 3, at least 1).
+    pub fn report_after(mut self, failures: u32) -> Self {
+        self.report_after = failures;
+        self
+    }
+
     /// The configured attempt limit.
     pub(crate) fn attempts_limit(&self) -> Option<u32> {
         self.max_attempts
+    }
+
+    pub(crate) fn healthy(&self) -> Duration {
+        self.healthy_after.min(LONGEST)
+    }
+
+    pub(crate) fn reports_from(&self) -> u32 {
+        self.report_after.max(1)
     }
 
     /// The delay before attempt `attempt` (0-based count of failures so far).
@@ -87,7 +122,9 @@ pub struct RealtimeOptions {
     pub(crate) keep_alive_timeout: Option<Duration>,
     pub(crate) reconnect: ReconnectPolicy,
     pub(crate) idle_close_delay: Duration,
-    pub(crate) buffer: usize,
+    pub(crate) buffer: Option<usize>,
+    pub(crate) max_buffered_bytes: usize,
+    pub(crate) max_stall: Duration,
     pub(crate) proxy: Option<String>,
 }
 
@@ -107,6 +144,8 @@ impl fmt::Debug for RealtimeOptions {
             .field("reconnect", &self.reconnect)
             .field("idle_close_delay", &self.idle_close_delay)
             .field("buffer", &self.buffer)
+            .field("max_buffered_bytes", &self.max_buffered_bytes)
+            .field("max_stall", &self.max_stall)
             .field("proxy", &proxy)
             .finish()
     }
@@ -122,7 +161,9 @@ impl Default for RealtimeOptions {
             keep_alive_timeout: None,
             reconnect: ReconnectPolicy::default(),
             idle_close_delay: Duration::from_secs(1),
-            buffer: 64,
+            buffer: None,
+            max_buffered_bytes: DEFAULT_MAX_BUFFERED_BYTES,
+            max_stall: Duration::from_secs(10),
             proxy: None,
         }
     }
@@ -130,8 +171,9 @@ impl Default for RealtimeOptions {
 
 impl RealtimeOptions {
     /// The defaults: subprotocol handshake, 10 s connect, 15 s acks, keep-alive timeout from
-    /// the server, reconnect forever, close 1 s after the last subscription, 64 events buffered
-    /// per subscription.
+    /// the server, reconnect forever, close 1 s after the last subscription, 8 MiB of unread
+    /// events per socket before it stops reading, 10 s of such a stall before the slowest
+    /// readers lose events, no cap on the number of events.
     pub fn new() -> Self {
         RealtimeOptions::default()
     }
@@ -161,7 +203,8 @@ impl RealtimeOptions {
     }
 
     /// Silence after which a socket is taken as lost, instead of the `connectionTimeoutMs` the
-    /// server announces (300 s on AppSync). Any frame counts as a sign of life.
+    /// server announces (300 s on AppSync; a server value under 60 s is taken as 300 s, as
+    /// AppSync's own clients do). Any frame counts as a sign of life.
     pub fn keep_alive_timeout(mut self, timeout: Duration) -> Self {
         self.keep_alive_timeout = Some(timeout);
         self
@@ -180,11 +223,32 @@ impl RealtimeOptions {
         self
     }
 
-    /// Events kept per subscription for a slow reader (default 64, at least 1). When it is
-    /// full the oldest event is dropped and counted, and the reader gets
-    /// [`SubscriptionEvent::Lagged`](crate::SubscriptionEvent::Lagged) next.
+    /// A cap on the events kept per subscription (default: none, only the byte budget of
+    /// [`max_buffered_bytes`](RealtimeOptions::max_buffered_bytes) bounds them). With a cap,
+    /// a subscription keeps its newest `events` and drops older ones at once, without pausing
+    /// the socket; the reader gets [`SubscriptionEvent::Lagged`](crate::SubscriptionEvent::Lagged)
+    /// next, with the count. For readers that only want the latest state.
     pub fn buffer(mut self, events: usize) -> Self {
-        self.buffer = events;
+        self.buffer = Some(events);
+        self
+    }
+
+    /// The bytes of unread events one socket may hold for its subscriptions (default 8 MiB).
+    /// Beyond it the socket stops reading (the server's further frames wait in TCP) until the
+    /// readers catch up, so a burst that the readers work through is delivered in full.
+    pub fn max_buffered_bytes(mut self, bytes: usize) -> Self {
+        self.max_buffered_bytes = bytes;
+        self
+    }
+
+    /// How long a socket may stay stopped for its readers (default 10 s). Then the
+    /// subscriptions holding the most unread bytes drop their oldest events down to a fair
+    /// share of the budget (their readers get
+    /// [`SubscriptionEvent::Lagged`](crate::SubscriptionEvent::Lagged)), and keep dropping
+    /// rather than stopping the socket until their reader has emptied its buffer: a stuck reader
+    /// stalls its socket's other subscriptions once, for this long at most.
+    pub fn max_stall(mut self, stall: Duration) -> Self {
+        self.max_stall = stall;
         self
     }
 
@@ -202,6 +266,7 @@ impl RealtimeOptions {
             ("connect_timeout", self.connect_timeout),
             ("ack_timeout", self.ack_timeout),
             ("start_ack_timeout", self.start_ack_timeout),
+            ("max_stall", self.max_stall),
         ] {
             if d.is_zero() {
                 p.push(format!("realtime {name}: must be more than zero"));
@@ -210,8 +275,11 @@ impl RealtimeOptions {
         if self.keep_alive_timeout.is_some_and(|d| d.is_zero()) {
             p.push("realtime keep_alive_timeout: must be more than zero".to_owned());
         }
-        if self.buffer == 0 {
+        if self.buffer == Some(0) {
             p.push("realtime buffer: must hold at least one event".to_owned());
+        }
+        if self.max_buffered_bytes == 0 {
+            p.push("realtime max_buffered_bytes: must be more than zero".to_owned());
         }
         if let Some(raw) = &self.proxy {
             match url::Url::parse(raw) {

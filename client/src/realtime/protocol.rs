@@ -92,8 +92,10 @@ pub(crate) enum ServerMessage {
     Complete { id: String },
     /// `connection_error`.
     ConnectionError { errors: Vec<GraphQLError> },
-    /// Anything else (unknown types, AppSync's untyped `{"message": "Subscription complete."}`):
-    /// ignored.
+    /// AppSync's untyped `{"message": "Subscription complete."}`: the server invalidated the
+    /// connection's subscriptions (and closes it).
+    SubscriptionComplete,
+    /// Anything else (unknown types): ignored.
     Other,
 }
 
@@ -175,6 +177,9 @@ pub(crate) fn parse(text: &str) -> Result<ServerMessage, BadFrame> {
         Some("connection_error") => ServerMessage::ConnectionError {
             errors: errors_of(obj.get("payload")),
         },
+        None if obj.get("message").and_then(Value::as_str) == Some("Subscription complete.") => {
+            ServerMessage::SubscriptionComplete
+        }
         _ => ServerMessage::Other,
     })
 }
@@ -346,6 +351,10 @@ mod tests {
         );
         assert_eq!(
             parse_ok(json!({"message": "Subscription complete."})),
+            ServerMessage::SubscriptionComplete
+        );
+        assert_eq!(
+            parse_ok(json!({"type": "x", "message": "Subscription complete."})),
             ServerMessage::Other
         );
         assert_eq!(parse_ok(json!({"type": "later"})), ServerMessage::Other);

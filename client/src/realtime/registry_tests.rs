@@ -18,6 +18,10 @@ const SESSION: &str = "realtime-session";
 const DOC: &str = "subscription S($a: Int) { onX(a: $a) { n } }";
 
 fn client() -> Client {
+    client_with(RealtimeOptions::default())
+}
+
+fn client_with(options: RealtimeOptions) -> Client {
     let config = Config::builder()
         .endpoint(
             EndpointConfig::graphql("notes", "https://api.example.com:8443/graphql")
@@ -39,6 +43,7 @@ fn client() -> Client {
         ))
         .token_provider(AuthMode::Oidc, StaticToken::new("oidc-token"))
         .header("x-client", "c1")
+        .realtime(options)
         .build()
         .unwrap()
 }
@@ -366,7 +371,10 @@ async fn no_secret_reaches_the_logs_or_the_errors() {
     use super::socket::memory::Outcome;
     let capture = Capture::default();
     let _guard = tracing::subscriber::set_default(capture.clone());
-    let client = client();
+    // Two failures in a row end the subscriptions (the loss, then a refusal).
+    let client = client_with(
+        RealtimeOptions::default().reconnect(ReconnectPolicy::default().max_attempts(Some(2))),
+    );
     let (c, mut accepted) = in_memory(&client);
     let mut errors = String::new();
     for mode in [AuthMode::ApiKey, AuthMode::Iam, AuthMode::Oidc] {

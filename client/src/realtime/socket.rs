@@ -1,6 +1,9 @@
 //! The socket seen by the actor: a `Stream` + `Sink` of text and close frames, the `Connector`
-//! that opens one, and the real connector over `tokio-tungstenite`. Tests swap in sockets made
-//! of channels.
+//! that opens one, and the real connector: the WebSocket upgrade is an ordinary request of the
+//! client's `reqwest` client (its TLS roots, proxy and timeouts), and the upgraded stream is
+//! handed to `tokio-websockets`, which writes nothing to any log (tungstenite traces every
+//! frame's payload, and a `start` frame carries credentials). Tests swap in sockets made of
+//! channels.
 
 use std::fmt;
 use std::pin::Pin;
@@ -11,12 +14,8 @@ use base64::Engine;
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
-use http::{HeaderValue, StatusCode};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
-use tokio_tungstenite::tungstenite::{Error as WsError, Message};
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use http::{HeaderMap, HeaderValue, StatusCode};
+use tokio_websockets::{CloseCode, Limits, Message};
 use url::Url;
 
 use super::options::HandshakeMethod;
@@ -24,14 +23,64 @@ use super::protocol::{AuthObject, SUBPROTOCOL};
 use crate::error::Error;
 use crate::graphql::GraphQLError;
 
+/// The largest frame (message) taken from a server: AppSync's payloads are at most 240 KB, so
+/// anything near this is a broken or hostile server.
+pub(crate) const MAX_FRAME: usize = 16 << 20;
+
+/// The most of a refused upgrade's body that is read (for its `errors`).
+const MAX_REFUSAL_BODY: usize = 64 << 10;
+
+/// A text frame as received: its bytes are shared, not copied, and known to be UTF-8.
+#[derive(Clone)]
+pub(crate) struct TextFrame(Message);
+
+impl TextFrame {
+    /// A frame made from text (for tests, and frames built locally).
+    pub(crate) fn new(text: impl Into<String>) -> Self {
+        TextFrame(Message::text(text.into()))
+    }
+
+    /// The text.
+    pub(crate) fn as_str(&self) -> &str {
+        self.0.as_text().unwrap_or_default()
+    }
+
+    /// Its size in bytes (what it costs a buffer).
+    pub(crate) fn len(&self) -> usize {
+        self.0.as_payload().len()
+    }
+}
+
+impl fmt::Debug for TextFrame {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Frames may carry anything: only their size is shown.
+        write!(f, "TextFrame({} bytes)", self.len())
+    }
+}
+
+impl PartialEq for TextFrame {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for TextFrame {}
+
 /// The frames the protocol uses. Pings are answered by the WebSocket layer and binary frames
 /// are not part of AppSync's protocol, so neither reaches the actor.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum WsMessage {
     /// A text frame (every AppSync message).
-    Text(String),
-    /// A close frame, with its code if it had one.
-    Close(Option<u16>),
+    Text(TextFrame),
+    /// A close frame: its code and reason, if it had them.
+    Close(Option<(u16, String)>),
+}
+
+impl WsMessage {
+    /// A text frame.
+    pub(crate) fn text(text: impl Into<String>) -> Self {
+        WsMessage::Text(TextFrame::new(text))
+    }
 }
 
 /// A read or write failure of an open socket. Its text never holds credentials.
@@ -73,35 +122,40 @@ pub(crate) enum ConnectError {
         body: Bytes,
         /// The server's `Date`, to learn the clock skew from.
         date: Option<SystemTime>,
+        /// `x-amzn-RequestId`, for support.
+        request_id: Option<String>,
     },
     /// The authorization could not be made (a provider failed, a mode lacks what it needs).
     Auth(Error),
+    /// The server upgraded but does not speak AppSync's protocol (another subprotocol).
+    Protocol(String),
     /// Network, TLS, protocol or timeout.
     Failed(String),
+}
+
+/// An open socket and what its upgrade answer said.
+pub(crate) struct Opened {
+    pub socket: BoxSocket,
+    /// `x-amzn-RequestId` of the upgrade, if the server sent one: the connection's id in logs.
+    pub request_id: Option<String>,
 }
 
 /// Opens sockets with a handshake authorization object.
 pub(crate) trait Connector: Send + Sync + 'static {
     /// Opens one socket, offering `graphql-ws` and carrying `auth`.
-    fn connect(&self, auth: AuthObject) -> BoxFuture<'static, Result<BoxSocket, ConnectError>>;
+    fn connect(&self, auth: AuthObject) -> BoxFuture<'static, Result<Opened, ConnectError>>;
 }
 
-/// The read buffer of a socket, allocated for its whole life: tungstenite's default (128 KiB)
-/// would be most of an idle socket's memory (AppSync puts at most 100 subscriptions on one,
-/// so well over 1 KiB per subscription), while AppSync's frames are small and this much
-/// already takes hundreds of them per read. Larger frames still come whole (the buffer grows
-/// to the frame).
-const READ_BUFFER: usize = 16 << 10;
-
-/// The real connector: `tokio-tungstenite` over TCP, with rustls for `wss`.
+/// The real connector: an HTTP/1.1 upgrade through `reqwest`, then `tokio-websockets`.
 pub(crate) struct WsConnector {
     url: Url,
     method: HandshakeMethod,
+    http: reqwest::Client,
 }
 
 impl WsConnector {
-    pub(crate) fn new(url: Url, method: HandshakeMethod) -> Self {
-        WsConnector { url, method }
+    pub(crate) fn new(url: Url, method: HandshakeMethod, http: reqwest::Client) -> Self {
+        WsConnector { url, method, http }
     }
 }
 
@@ -126,43 +180,133 @@ pub(crate) fn protocols(method: HandshakeMethod, auth: &AuthObject) -> String {
     }
 }
 
+/// The `Sec-WebSocket-Accept` a server must answer to `key` (RFC 6455 §4.2.2).
+fn accept_key(key: &str) -> String {
+    const GUID: &[u8] = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY);
+    ctx.update(key.as_bytes());
+    ctx.update(GUID);
+    base64::engine::general_purpose::STANDARD.encode(ctx.finish().as_ref())
+}
+
+/// `ws` → `http`, `wss` → `https`: the upgrade is an HTTP request.
+fn http_url(url: &Url) -> Result<Url, ConnectError> {
+    let scheme = match url.scheme() {
+        "ws" | "http" => "http",
+        "wss" | "https" => "https",
+        other => {
+            return Err(ConnectError::Failed(format!(
+                "the realtime URL's scheme {other:?} is not ws or wss"
+            )))
+        }
+    };
+    // `Url::set_scheme` refuses ws → http (special to special is allowed, but be explicit).
+    let mut s = String::with_capacity(url.as_str().len() + 1);
+    s.push_str(scheme);
+    s.push_str(&url.as_str()[url.scheme().len()..]);
+    Url::parse(&s).map_err(|_| ConnectError::Failed("the realtime URL cannot be used".into()))
+}
+
+fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// The request id AWS services put on answers, under any of its spellings.
+pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
+    ["x-amzn-requestid", "x-amz-request-id", "x-amz-apigw-id"]
+        .iter()
+        .find_map(|n| header_str(headers, n))
+}
+
 impl Connector for WsConnector {
-    fn connect(&self, auth: AuthObject) -> BoxFuture<'static, Result<BoxSocket, ConnectError>> {
+    fn connect(&self, auth: AuthObject) -> BoxFuture<'static, Result<Opened, ConnectError>> {
         let url = match self.method {
             HandshakeMethod::Subprotocol => self.url.clone(),
             HandshakeMethod::Query => super::url::with_auth_query(&self.url, &auth.to_json()),
         };
         let protocols = protocols(self.method, &auth);
+        let http = self.http.clone();
         Box::pin(async move {
-            let mut request = url
-                .as_str()
-                .into_client_request()
-                .map_err(|e| ConnectError::Failed(describe(&e)))?;
-            let mut value = HeaderValue::from_str(&protocols).map_err(|_| {
+            let url = http_url(&url)?;
+            let mut protocols = HeaderValue::from_str(&protocols).map_err(|_| {
                 ConnectError::Auth(Error::auth(
                     "the handshake authorization cannot be sent as a subprotocol",
                 ))
             })?;
-            value.set_sensitive(true);
-            request
-                .headers_mut()
-                .insert(http::header::SEC_WEBSOCKET_PROTOCOL, value);
-            let config = WebSocketConfig::default()
-                .read_buffer_size(READ_BUFFER)
-                .max_message_size(Some(16 << 20))
-                .max_frame_size(Some(16 << 20));
-            match tokio_tungstenite::connect_async_with_config(request, Some(config), true).await {
-                Ok((ws, _response)) => Ok(Box::new(Tungstenite(ws)) as BoxSocket),
-                Err(WsError::Http(response)) => Err(refused(&response)),
-                Err(e) => Err(ConnectError::Failed(describe(&e))),
+            protocols.set_sensitive(true);
+            let key =
+                base64::engine::general_purpose::STANDARD.encode(fastrand::u128(..).to_le_bytes());
+            let response = http
+                .get(url)
+                .version(http::Version::HTTP_11)
+                .header(http::header::CONNECTION, "Upgrade")
+                .header(http::header::UPGRADE, "websocket")
+                .header(http::header::SEC_WEBSOCKET_VERSION, "13")
+                .header(http::header::SEC_WEBSOCKET_KEY, key.as_str())
+                .header(http::header::SEC_WEBSOCKET_PROTOCOL, protocols)
+                .send()
+                .await
+                .map_err(|e| ConnectError::Failed(describe(&e)))?;
+            let request_id = request_id(response.headers());
+            if response.status() != StatusCode::SWITCHING_PROTOCOLS {
+                return Err(refused(response, request_id).await);
             }
+            let headers = response.headers();
+            if header_str(headers, "sec-websocket-accept") != Some(accept_key(&key)) {
+                return Err(ConnectError::Failed(
+                    "the server's upgrade answer has a wrong Sec-WebSocket-Accept".into(),
+                ));
+            }
+            match header_str(headers, "sec-websocket-protocol") {
+                Some(p) if p == SUBPROTOCOL => {}
+                other => {
+                    return Err(ConnectError::Protocol(format!(
+                        "the server did not select the graphql-ws subprotocol (it selected {}); \
+                         is this an AppSync GraphQL realtime endpoint?",
+                        match other {
+                            Some(p) if p.len() <= 64 && !p.starts_with("header-") => {
+                                format!("{p:?}")
+                            }
+                            Some(_) => "another one".to_owned(),
+                            None => "none".to_owned(),
+                        }
+                    )))
+                }
+            }
+            let upgraded = response
+                .upgrade()
+                .await
+                .map_err(|e| ConnectError::Failed(describe(&e)))?;
+            let ws = tokio_websockets::ClientBuilder::new()
+                .limits(Limits::default().max_payload_len(Some(MAX_FRAME)))
+                .take_over(upgraded);
+            Ok(Opened {
+                socket: Box::new(Ws(ws)) as BoxSocket,
+                request_id,
+            })
         })
     }
 }
 
-/// A refused upgrade: the status, `x-amzn-ErrorType`, the `errors` of the body, the `Date`.
-fn refused(response: &http::Response<Option<Vec<u8>>>) -> ConnectError {
-    let body = Bytes::from(response.body().clone().unwrap_or_default());
+/// A refused upgrade: the status, `x-amzn-ErrorType`, the `errors` of the (bounded) body, the
+/// `Date`.
+async fn refused(mut response: reqwest::Response, request_id: Option<String>) -> ConnectError {
+    let status = response.status();
+    let error_type = crate::transport::error_type_header(response.headers());
+    let date = crate::transport::http_date(response.headers());
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        let room = MAX_REFUSAL_BODY - body.len();
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() >= MAX_REFUSAL_BODY {
+            break;
+        }
+    }
+    let body = Bytes::from(body);
     let mut errors = Vec::new();
     if let Ok(serde_json::Value::Object(obj)) = serde_json::from_slice(&body) {
         match obj.get("errors") {
@@ -177,28 +321,48 @@ fn refused(response: &http::Response<Option<Vec<u8>>>) -> ConnectError {
         }
     }
     ConnectError::Refused {
-        status: response.status(),
-        error_type: crate::transport::error_type_header(response.headers()),
+        status,
+        error_type,
         errors,
         body,
-        date: crate::transport::http_date(response.headers()),
+        date,
+        request_id,
     }
 }
 
-/// A tungstenite error as text without credentials (URL errors can quote the URL, whose query
-/// may hold the handshake).
-fn describe(e: &WsError) -> String {
-    match e {
-        WsError::Url(_) => "the realtime URL cannot be used".to_owned(),
-        WsError::Http(r) => format!("the upgrade was refused with HTTP {}", r.status()),
-        other => other.to_string(),
+/// A `reqwest` error as text without the URL (whose query may hold the handshake).
+fn describe(e: &reqwest::Error) -> String {
+    let what = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else {
+        "failed"
+    };
+    let mut text = format!("the WebSocket upgrade {what}");
+    let mut source = std::error::Error::source(e);
+    // The innermost cause says most (e.g. "connection refused"); URLs never appear below
+    // reqwest's own error.
+    let mut last = None;
+    while let Some(s) = source {
+        last = Some(s.to_string());
+        source = s.source();
     }
+    if let Some(l) = last {
+        text.push_str(": ");
+        text.push_str(&l);
+    }
+    text
 }
 
-/// A `tokio-tungstenite` socket as a [`Socket`].
-struct Tungstenite(WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>);
+fn ws_error(e: tokio_websockets::Error) -> SocketError {
+    SocketError(e.to_string())
+}
 
-impl Stream for Tungstenite {
+/// A `tokio-websockets` socket as a [`Socket`].
+struct Ws(tokio_websockets::WebSocketStream<reqwest::Upgraded>);
+
+impl Stream for Ws {
     type Item = Result<WsMessage, SocketError>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
@@ -206,50 +370,50 @@ impl Stream for Tungstenite {
             let next = ready!(self.0.poll_next_unpin(cx));
             return Poll::Ready(match next {
                 None => None,
-                Some(Ok(Message::Text(t))) => Some(Ok(WsMessage::Text(t.as_str().to_owned()))),
-                Some(Ok(Message::Close(frame))) => {
-                    Some(Ok(WsMessage::Close(frame.map(|f| u16::from(f.code)))))
+                Some(Ok(m)) if m.is_text() => Some(Ok(WsMessage::Text(TextFrame(m)))),
+                Some(Ok(m)) if m.is_close() => {
+                    let close = m.as_close().and_then(|(code, reason)| {
+                        let code = u16::from(code);
+                        // 1005: the frame had no code.
+                        (code != 1005).then(|| (code, reason.to_owned()))
+                    });
+                    Some(Ok(WsMessage::Close(close)))
                 }
                 Some(Ok(_)) => continue,
-                Some(Err(WsError::ConnectionClosed | WsError::AlreadyClosed)) => None,
-                Some(Err(e)) => Some(Err(SocketError(describe(&e)))),
+                Some(Err(tokio_websockets::Error::AlreadyClosed)) => None,
+                Some(Err(e)) => Some(Err(ws_error(e))),
             });
         }
     }
 }
 
-impl Sink<WsMessage> for Tungstenite {
+impl Sink<WsMessage> for Ws {
     type Error = SocketError;
 
     fn poll_ready(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), SocketError>> {
-        self.0
-            .poll_ready_unpin(cx)
-            .map_err(|e| SocketError(describe(&e)))
+        self.0.poll_ready_unpin(cx).map_err(ws_error)
     }
 
     fn start_send(mut self: Pin<&mut Self>, item: WsMessage) -> Result<(), SocketError> {
         let m = match item {
-            WsMessage::Text(t) => Message::text(t),
-            WsMessage::Close(code) => Message::Close(code.map(|c| CloseFrame {
-                code: CloseCode::from(c),
-                reason: "".into(),
-            })),
+            WsMessage::Text(t) => t.0,
+            WsMessage::Close(close) => {
+                let code = close
+                    .as_ref()
+                    .and_then(|(c, _)| CloseCode::try_from(*c).ok())
+                    .filter(|c| !c.is_reserved());
+                Message::close(code, "")
+            }
         };
-        self.0
-            .start_send_unpin(m)
-            .map_err(|e| SocketError(describe(&e)))
+        self.0.start_send_unpin(m).map_err(ws_error)
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), SocketError>> {
-        self.0
-            .poll_flush_unpin(cx)
-            .map_err(|e| SocketError(describe(&e)))
+        self.0.poll_flush_unpin(cx).map_err(ws_error)
     }
 
     fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), SocketError>> {
-        self.0
-            .poll_close_unpin(cx)
-            .map_err(|e| SocketError(describe(&e)))
+        self.0.poll_close_unpin(cx).map_err(ws_error)
     }
 }
 
@@ -312,7 +476,7 @@ pub(crate) mod memory {
         /// Sends a JSON frame.
         pub(crate) fn send(&self, frame: serde_json::Value) {
             if let Some(tx) = &self.to_client {
-                let _ = tx.send(Ok(WsMessage::Text(frame.to_string())));
+                let _ = tx.send(Ok(WsMessage::text(frame.to_string())));
             }
         }
 
@@ -333,9 +497,11 @@ pub(crate) mod memory {
         pub(crate) async fn recv(&mut self) -> Option<serde_json::Value> {
             match self.from_client.recv().await? {
                 WsMessage::Text(t) => {
-                    Some(serde_json::from_str(&t).expect("the client sends JSON"))
+                    Some(serde_json::from_str(t.as_str()).expect("the client sends JSON"))
                 }
-                WsMessage::Close(code) => Some(serde_json::json!({ "close": code })),
+                WsMessage::Close(close) => {
+                    Some(serde_json::json!({ "close": close.map(|(code, _)| code) }))
+                }
             }
         }
 
@@ -406,7 +572,7 @@ pub(crate) mod memory {
     }
 
     impl Connector for MemConnector {
-        fn connect(&self, auth: AuthObject) -> BoxFuture<'static, Result<BoxSocket, ConnectError>> {
+        fn connect(&self, auth: AuthObject) -> BoxFuture<'static, Result<Opened, ConnectError>> {
             self.attempts
                 .lock()
                 .unwrap()
@@ -426,7 +592,12 @@ pub(crate) mod memory {
                         to_client: Some(to_client),
                         from_client,
                     });
-                    Box::pin(async move { Ok(Box::new(MemSocket { rx, tx }) as BoxSocket) })
+                    Box::pin(async move {
+                        Ok(Opened {
+                            socket: Box::new(MemSocket { rx, tx }) as BoxSocket,
+                            request_id: None,
+                        })
+                    })
                 }
                 Outcome::Refuse(status, error_type) => Box::pin(async move {
                     Err(ConnectError::Refused {
@@ -435,6 +606,7 @@ pub(crate) mod memory {
                         errors: Vec::new(),
                         body: Bytes::new(),
                         date: None,
+                        request_id: None,
                     })
                 }),
                 Outcome::Fail => {
@@ -463,5 +635,32 @@ mod tests {
             .unwrap();
         assert_eq!(json, auth.to_json().as_bytes());
         assert_eq!(protocols(HandshakeMethod::Query, &auth), "graphql-ws");
+    }
+
+    #[test]
+    fn the_accept_key_is_rfc_6455s() {
+        // The example of RFC 6455 §1.3.
+        assert_eq!(
+            accept_key("dGhlIHNhbXBsZSBub25jZQ=="),
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+        );
+    }
+
+    #[test]
+    fn ws_urls_become_http_urls() {
+        let u = |s: &str| {
+            http_url(&Url::parse(s).unwrap())
+                .map(|u| u.to_string())
+                .ok()
+        };
+        assert_eq!(
+            u("wss://a.example.com/graphql/realtime?x=1").as_deref(),
+            Some("https://a.example.com/graphql/realtime?x=1")
+        );
+        assert_eq!(
+            u("ws://127.0.0.1:9/graphql/realtime").as_deref(),
+            Some("http://127.0.0.1:9/graphql/realtime")
+        );
+        assert_eq!(u("ftp://x/"), None);
     }
 }

@@ -8,10 +8,11 @@ use futures_util::stream::BoxStream;
 use futures_util::{Stream, StreamExt};
 use tokio::sync::broadcast;
 
+use super::failure::Disruption;
 use crate::auth::AuthMode;
 
 /// The state of a realtime socket, as seen by [`Client::connection_states`](crate::Client::connection_states).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ConnectionState {
     /// Opening the first socket: handshake, then waiting for `connection_ack`.
@@ -20,13 +21,32 @@ pub enum ConnectionState {
     Connected,
     /// Nothing heard for half the keep-alive timeout; the socket may be lost.
     KeepAliveMissed,
-    /// An established socket was lost (closed, reset, or silent past the keep-alive timeout);
-    /// its subscriptions wait for the reconnection.
-    Disrupted,
+    /// An established socket was lost (closed, reset, refused, or silent past the keep-alive
+    /// timeout); its subscriptions wait for the reconnection.
+    Disrupted {
+        /// What happened: e.g. the server's close code and reason.
+        cause: Disruption,
+    },
     /// Reconnection attempt `attempt` (1, 2, …) is under way.
     Reconnecting {
-        /// How many attempts, this one included, since the socket was last connected.
+        /// How many attempts, this one included, since the socket was last healthy.
         attempt: u32,
+    },
+    /// The socket keeps failing to come back: this many failures in a row (sent from
+    /// [`ReconnectPolicy::report_after`](crate::ReconnectPolicy::report_after) failures on,
+    /// once per failure), the last one's cause. Reconnection goes on unless the policy gives up.
+    Failing {
+        /// Failures in a row.
+        failures: u32,
+        /// The last one's cause (e.g. HTTP 401, or "frame over 16 MiB").
+        cause: Disruption,
+    },
+    /// The server sent a connection-level error that does not end the socket (throttling:
+    /// `LimitExceededError`, `MaxSubscriptionsReachedError` without an id); starts waiting for
+    /// their acknowledgement are withdrawn and made again later.
+    Throttled {
+        /// The server's error.
+        cause: Disruption,
     },
     /// The socket is closed for good: its last subscription ended, or recovery gave up.
     Disconnected,
@@ -38,8 +58,12 @@ impl fmt::Display for ConnectionState {
             ConnectionState::Connecting => f.write_str("connecting"),
             ConnectionState::Connected => f.write_str("connected"),
             ConnectionState::KeepAliveMissed => f.write_str("keep-alive missed"),
-            ConnectionState::Disrupted => f.write_str("disrupted"),
+            ConnectionState::Disrupted { cause } => write!(f, "disrupted: {cause}"),
             ConnectionState::Reconnecting { attempt } => write!(f, "reconnecting ({attempt})"),
+            ConnectionState::Failing { failures, cause } => {
+                write!(f, "failing ({failures} in a row): {cause}")
+            }
+            ConnectionState::Throttled { cause } => write!(f, "throttled: {cause}"),
             ConnectionState::Disconnected => f.write_str("disconnected"),
         }
     }

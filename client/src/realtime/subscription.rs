@@ -15,6 +15,7 @@ use tokio::sync::mpsc;
 
 use super::buffer::{Item, Next, Shared};
 use super::connection::Command;
+use super::failure::Disruption;
 use super::protocol::DataFrame;
 use crate::auth::{AuthMode, TokenKind};
 use crate::client::Client;
@@ -35,11 +36,24 @@ pub enum SubscriptionEvent<T> {
         /// From the moment the socket was known lost to the new `start_ack`.
         gap: Duration,
     },
-    /// The reader was too slow: this many events were dropped (the oldest ones) because the
-    /// subscription's buffer was full (see [`RealtimeOptions::buffer`](crate::RealtimeOptions::buffer)).
+    /// The reader fell behind by more than the socket's budget for longer than
+    /// [`RealtimeOptions::max_stall`](crate::RealtimeOptions::max_stall) (or past the event cap
+    /// of [`RealtimeOptions::buffer`](crate::RealtimeOptions::buffer)): this many events, the
+    /// oldest ones, were dropped.
     Lagged {
         /// How many events were dropped since the previous read.
         missed: u64,
+    },
+    /// The socket was lost and keeps failing to come back: this many failures in a row, and the
+    /// last one's cause (sent from
+    /// [`ReconnectPolicy::report_after`](crate::ReconnectPolicy::report_after) failures on). The
+    /// subscription resumes (`Resumed`) when a connection succeeds, unless the reconnect policy
+    /// gives up (then the stream ends with the error).
+    Failing {
+        /// Failures in a row.
+        failures: u32,
+        /// The last one's cause.
+        cause: Disruption,
     },
 }
 
@@ -252,7 +266,7 @@ impl<T> Subscription<T> {
         self.mode
     }
 
-    /// How many events wait to be read (bounded by the buffer size, plus `Resumed` markers).
+    /// How many events wait to be read (bounded by the socket's byte budget, plus markers).
     pub fn backlog(&self) -> usize {
         self.shared.len()
     }
@@ -278,8 +292,11 @@ impl<T: DeserializeOwned> Stream for Subscription<T> {
             Next::Failed(e) => Err(e),
             Next::Lagged(missed) => Ok(SubscriptionEvent::Lagged { missed }),
             Next::Item(Item::Resumed(gap)) => Ok(SubscriptionEvent::Resumed { gap }),
+            Next::Item(Item::Failing(failures, cause)) => {
+                Ok(SubscriptionEvent::Failing { failures, cause })
+            }
             // Decoded once, from the frame's text straight into `Response<T>`.
-            Next::Item(Item::Data(frame)) => serde_json::from_str::<DataFrame<T>>(&frame)
+            Next::Item(Item::Data(frame)) => serde_json::from_str::<DataFrame<T>>(frame.as_str())
                 .map(|f| SubscriptionEvent::Data(f.payload))
                 .map_err(|e| {
                     Error::decode(format!("a subscription event could not be decoded: {e}"))
