@@ -356,7 +356,13 @@ fn describe(e: &reqwest::Error) -> String {
 }
 
 fn ws_error(e: tokio_websockets::Error) -> SocketError {
-    SocketError(e.to_string())
+    match e {
+        tokio_websockets::Error::PayloadTooLong { len, .. } => SocketError(format!(
+            "the server sent a frame of {len} bytes, over the {} MiB limit",
+            MAX_FRAME >> 20
+        )),
+        e => SocketError(e.to_string()),
+    }
 }
 
 /// A `tokio-websockets` socket as a [`Socket`].
