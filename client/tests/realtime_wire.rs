@@ -24,6 +24,8 @@ const DOC: &str = "subscription { onX { n } }";
 type Ws = WebSocketStream<tokio::net::TcpStream>;
 
 /// Accepts every connection, selecting `protocol` (or none), and hands each socket over.
+// tungstenite's handshake callback returns its (large) error response type by value.
+#[allow(clippy::result_large_err)]
 async fn server(protocol: Option<&'static str>) -> (String, mpsc::UnboundedReceiver<Ws>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
