@@ -19,6 +19,9 @@ use crate::realtime::{ConnectionStates, Realtime, RealtimeOptions, SubscribeCall
 use crate::rest::RestApi;
 use crate::transport::{parse_headers, HeaderProvider, Interceptor, RetryPolicy};
 
+/// The default [`ClientBuilder::max_response_size`]: 32 MiB.
+const DEFAULT_MAX_RESPONSE_SIZE: u64 = 32 * 1024 * 1024;
+
 /// The client: holds the configuration, the HTTP connection pool, the credentials and token
 /// caches. Clone it freely; clones share everything.
 #[derive(Clone)]
@@ -37,6 +40,8 @@ pub(crate) struct ClientInner {
     pub(crate) timeout: Duration,
     pub(crate) retry: RetryPolicy,
     pub(crate) user_pool_token: TokenKind,
+    pub(crate) rest_user_pool_token: TokenKind,
+    pub(crate) max_response_size: u64,
     pub(crate) skew: ClockSkew,
     pub(crate) realtime: Realtime,
 }
@@ -190,6 +195,8 @@ pub struct ClientBuilder {
     connect_timeout: Duration,
     retry: RetryPolicy,
     user_pool_token: TokenKind,
+    rest_user_pool_token: TokenKind,
+    max_response_size: u64,
     allow_insecure_http: bool,
     http: Option<reqwest::Client>,
     realtime: RealtimeOptions,
@@ -208,6 +215,8 @@ impl Default for ClientBuilder {
             connect_timeout: Duration::from_secs(10),
             retry: RetryPolicy::default(),
             user_pool_token: TokenKind::Access,
+            rest_user_pool_token: TokenKind::Id,
+            max_response_size: DEFAULT_MAX_RESPONSE_SIZE,
             allow_insecure_http: false,
             http: None,
             realtime: RealtimeOptions::default(),
@@ -255,9 +264,27 @@ impl ClientBuilder {
         self
     }
 
-    /// For user pools: send the ID token instead of the access token (the default).
+    /// Which user-pool token GraphQL calls and subscriptions send: the access token by
+    /// default (as Amplify does; AppSync accepts both). Per call: `.token_kind(..)`.
     pub fn user_pool_token(mut self, kind: TokenKind) -> Self {
         self.user_pool_token = kind;
+        self
+    }
+
+    /// Which user-pool token REST calls send: the **ID** token by default, which API Gateway's
+    /// Cognito authorizer wants unless the method requires OAuth scopes (then choose
+    /// [`TokenKind::Access`]). Per call: [`RestCall::token_kind`](crate::RestCall::token_kind).
+    pub fn rest_user_pool_token(mut self, kind: TokenKind) -> Self {
+        self.rest_user_pool_token = kind;
+        self
+    }
+
+    /// The largest HTTP answer body accepted, in bytes (default 32 MiB, well above AppSync's
+    /// 5 MB and API Gateway's 10 MB). A larger answer fails the call with
+    /// [`Error::is_too_large`](crate::Error::is_too_large) as soon as the limit is passed;
+    /// nothing more is read.
+    pub fn max_response_size(mut self, bytes: u64) -> Self {
+        self.max_response_size = bytes;
         self
     }
 
@@ -305,6 +332,14 @@ impl ClientBuilder {
     }
 
     /// Uses this `reqwest::Client` (its own timeouts and TLS settings apply).
+    ///
+    /// Its redirect policy applies too: build it with
+    /// `.redirect(reqwest::redirect::Policy::none())`, as the default client is, or it may
+    /// follow a redirect with the auth headers (`x-api-key`, `Authorization`,
+    /// `x-amz-security-token`) to another host. A redirect it does not follow fails the call
+    /// ([`Error::is_redirect`](crate::Error::is_redirect)). Its default headers are added after
+    /// signing, so `AWS_IAM` does not sign them: set headers with [`ClientBuilder::header`]
+    /// instead.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -381,11 +416,17 @@ impl ClientBuilder {
         if self.timeout.is_zero() {
             problems.push("timeout: must be more than zero".to_owned());
         }
+        if self.max_response_size == 0 {
+            problems.push("max_response_size: must be more than zero".to_owned());
+        }
         let http = match self.http {
             Some(h) => Some(h),
+            // AppSync and API Gateway never redirect: a 3xx is an error, never a way to send
+            // the auth headers somewhere else.
             None => match reqwest::Client::builder()
                 .connect_timeout(self.connect_timeout)
-                .user_agent(concat!("appsync-rs/", env!("CARGO_PKG_VERSION")))
+                .redirect(reqwest::redirect::Policy::none())
+                .user_agent(crate::transport::USER_AGENT)
                 .build()
             {
                 Ok(h) => Some(h),
@@ -408,6 +449,8 @@ impl ClientBuilder {
                     timeout: self.timeout,
                     retry: self.retry,
                     user_pool_token: self.user_pool_token,
+                    rest_user_pool_token: self.rest_user_pool_token,
+                    max_response_size: self.max_response_size,
                     skew: ClockSkew::default(),
                     realtime: Realtime::new(self.realtime),
                 }),

@@ -146,7 +146,10 @@ fn assert_auth_headers(
             assert_eq!(r.header("authorization"), None);
         }
         AuthMode::UserPools => {
-            assert_eq!(r.header("authorization"), Some(t.0.as_str()));
+            // GraphQL sends the access token (as Amplify); REST the ID token, which API
+            // Gateway's Cognito authorizer wants.
+            let token = if service == "execute-api" { &t.1 } else { &t.0 };
+            assert_eq!(r.header("authorization"), Some(token.as_str()));
             assert_eq!(r.header("x-api-key"), None);
         }
         AuthMode::Oidc => assert_eq!(r.header("authorization"), Some(t.2.as_str())),
@@ -332,6 +335,65 @@ async fn user_pools_id_token_on_request() {
         server.requests()[0].header("authorization"),
         Some(t.1.as_str())
     );
+}
+
+/// REST defaults to the ID token, GraphQL to the access token; each is overridden per client
+/// and per call.
+#[tokio::test]
+async fn user_pool_token_kind_defaults_and_overrides() {
+    let server = TestServer::start(|_, _| Reply::json(200, json!({"data": {"ok": true}}))).await;
+    let (client, t) = client(&server);
+    let rest = || client.rest("rest_notes_USER_POOLS").get("/x");
+    let gql = || {
+        client
+            .graphql(GraphQLRequest::new("{ ping }"))
+            .auth_mode(AuthMode::UserPools)
+    };
+    rest().send().await.unwrap();
+    rest().token_kind(TokenKind::Access).send().await.unwrap();
+    gql().send().await.unwrap();
+    gql().token_kind(TokenKind::Id).send().await.unwrap();
+    let sent: Vec<_> = server
+        .requests()
+        .iter()
+        .map(|r| r.header("authorization").unwrap().to_owned())
+        .collect();
+    assert_eq!(sent, [&t.1, &t.0, &t.0, &t.1].map(String::clone));
+
+    // Per client: both defaults turned around.
+    let (access, id) = (t.0.clone(), t.1.clone());
+    let swapped = Client::builder()
+        .config(config(&server))
+        .token_provider(
+            AuthMode::UserPools,
+            token_fn(move |req: TokenRequest| {
+                let v = if req.kind == TokenKind::Id {
+                    id.clone()
+                } else {
+                    access.clone()
+                };
+                async move { Ok(Token::new(v)) }
+            }),
+        )
+        .user_pool_token(TokenKind::Id)
+        .rest_user_pool_token(TokenKind::Access)
+        .build()
+        .unwrap();
+    swapped
+        .rest("rest_notes_USER_POOLS")
+        .get("/x")
+        .send()
+        .await
+        .unwrap();
+    swapped
+        .graphql(GraphQLRequest::new("{ ping }"))
+        .auth_mode(AuthMode::UserPools)
+        .send()
+        .await
+        .unwrap();
+    let r = server.requests();
+    assert_eq!(r[4].header("authorization"), Some(t.0.as_str()));
+    assert_eq!(r[5].header("authorization"), Some(t.1.as_str()));
 }
 
 #[tokio::test]
