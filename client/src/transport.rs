@@ -479,6 +479,7 @@ impl ClientInner {
         req: http::Request<Bytes>,
         timeout: Duration,
         attempt: u32,
+        span: &tracing::Span,
     ) -> Result<RawResponse> {
         let url = call_url(&req);
         let mut req = reqwest::Request::try_from(req).map_err(|e| {
@@ -492,7 +493,6 @@ impl ClientInner {
             .map_err(|e| Error::from(e).with_request_meta(None, attempt))?;
         let status = resp.status();
         let headers = std::mem::take(resp.headers_mut());
-        let span = tracing::Span::current();
         span.record("status", status.as_u16());
         if let Some(id) = crate::error::request_id_header(&headers) {
             span.record("request_id", id.as_str());
@@ -564,12 +564,14 @@ impl ClientInner {
             request_id = Empty,
             error_type = Empty,
         );
-        self.execute_attempts(call).instrument(span).await
+        self.execute_attempts(call, &span)
+            .instrument(span.clone())
+            .await
     }
 
     /// Retries when safe, refreshes a refused token once, learns the clock skew from a refused
     /// signature once. Non-2xx answers are returned, not turned into errors.
-    async fn execute_attempts(&self, call: Call<'_>) -> Result<RawResponse> {
+    async fn execute_attempts(&self, call: Call<'_>, span: &tracing::Span) -> Result<RawResponse> {
         let timeout = call.options.timeout.unwrap_or(self.timeout);
         let retry = call.options.retry.unwrap_or(call.retry_safe);
         let mut attempt = 0u32;
@@ -578,8 +580,8 @@ impl ClientInner {
         let mut reskewed = false;
         loop {
             let (req, lease) = self.build_request(&call, attempt).await?;
-            tracing::Span::current().record("attempt", attempt);
-            let sent = self.send_once(req, timeout, attempt).await;
+            span.record("attempt", attempt);
+            let sent = self.send_once(req, timeout, attempt, span).await;
             attempt += 1;
             match sent {
                 Ok(resp) => {
