@@ -288,7 +288,8 @@ impl ClientBuilder {
         self
     }
 
-    /// A header sent with every request (and signed with IAM).
+    /// A header sent with every request (and signed with IAM). A name given twice sends both
+    /// values; a header provider or a call's own header of that name replaces them.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));
         self

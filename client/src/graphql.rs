@@ -372,7 +372,8 @@ impl<T: serde::de::DeserializeOwned> GraphQLCall<T> {
         self
     }
 
-    /// Adds a header (signed too, with IAM).
+    /// Adds a header (signed too, with IAM). It replaces a client-wide or provider header of
+    /// that name; a name given twice on the call sends both values.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.options.headers.push((name.into(), value.into()));
         self
