@@ -304,21 +304,11 @@ fn location_host(headers: &HeaderMap, request: &Url) -> String {
 /// Puts each header of `layer` onto `headers`, replacing the values an earlier layer gave that
 /// name and keeping every value this layer gives it (`.header(k, "1").header(k, "2")` sends
 /// both).
-fn overlay(headers: &mut HeaderMap, layer: HeaderMap) {
-    let mut last = None;
-    for (name, value) in layer {
-        match name {
-            Some(n) => {
-                headers.remove(&n);
-                headers.append(n.clone(), value);
-                last = Some(n);
-            }
-            // Further values of the name just seen.
-            None => {
-                if let Some(n) = &last {
-                    headers.append(n.clone(), value);
-                }
-            }
+fn overlay(headers: &mut HeaderMap, layer: &HeaderMap) {
+    for name in layer.keys() {
+        headers.remove(name);
+        for value in layer.get_all(name) {
+            headers.append(name.clone(), value.clone());
         }
     }
 }
@@ -365,18 +355,18 @@ impl ClientInner {
             );
         }
         // Later layers win by name: default headers, then each provider, then the call's own.
-        overlay(h, self.default_headers.clone());
+        overlay(h, &self.default_headers);
         if let Some(context) = &context {
             for p in &self.header_providers {
                 let more = p
                     .headers(context)
                     .await
                     .map_err(|e| Error::request("a header provider failed").with_source(e))?;
-                overlay(req.headers_mut(), more);
+                overlay(req.headers_mut(), &more);
             }
         }
         let h = req.headers_mut();
-        overlay(h, parse_headers(&call.options.headers)?);
+        overlay(h, &parse_headers(&call.options.headers)?);
         // reqwest would add these after signing, unsigned; set here, they are signed like the
         // rest (a header set above, e.g. a user's `user-agent`, is kept).
         if !h.contains_key(http::header::ACCEPT) {
@@ -527,22 +517,41 @@ impl ClientInner {
         if resp.content_length().is_some_and(|n| n > limit) {
             return Err(too_large(&headers));
         }
-        let mut body = bytes::BytesMut::new();
+        // Most answers come in one chunk: kept as it is, without a copy.
+        let mut first: Option<Bytes> = None;
+        let mut more: Option<bytes::BytesMut> = None;
+        let mut len = 0u64;
         loop {
             let chunk = resp
                 .chunk()
                 .await
                 .map_err(|e| Error::from(e).with_request_meta(Some(&headers), attempt))?;
             let Some(chunk) = chunk else { break };
-            if (body.len() as u64).saturating_add(chunk.len() as u64) > limit {
+            len = len.saturating_add(chunk.len() as u64);
+            if len > limit {
                 return Err(too_large(&headers));
             }
-            body.extend_from_slice(&chunk);
+            match (&mut more, first.take()) {
+                (Some(buf), _) => buf.extend_from_slice(&chunk),
+                (None, None) => first = Some(chunk),
+                (None, Some(f)) => {
+                    // The declared length sizes the buffer, capped: it is the server's word.
+                    let hint = resp.content_length().unwrap_or(0).min(1 << 20) as usize;
+                    let mut buf = bytes::BytesMut::with_capacity(hint.max(f.len() + chunk.len()));
+                    buf.extend_from_slice(&f);
+                    buf.extend_from_slice(&chunk);
+                    more = Some(buf);
+                }
+            }
         }
+        let body = match more {
+            Some(buf) => buf.freeze(),
+            None => first.unwrap_or_default(),
+        };
         Ok(RawResponse {
             status,
             headers,
-            body: body.freeze(),
+            body,
             attempt,
         })
     }
@@ -579,7 +588,14 @@ impl ClientInner {
         let mut refreshed = false;
         let mut reskewed = false;
         loop {
-            let (req, lease) = self.build_request(&call, attempt).await?;
+            let (req, lease) = self.build_request(&call, attempt).await.map_err(|e| {
+                // On a retry, a request was sent already: say which try failed.
+                if attempt > 0 {
+                    e.with_request_meta(None, attempt)
+                } else {
+                    e
+                }
+            })?;
             span.record("attempt", attempt);
             let sent = self.send_once(req, timeout, attempt, span).await;
             attempt += 1;

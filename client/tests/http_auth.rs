@@ -984,6 +984,23 @@ async fn a_huge_body_stops_at_the_size_limit() {
         assert!(server.written() < 64 * 1024 * 1024, "{}", server.written());
     }
 
+    // Under the limit, a body in many chunks arrives whole.
+    let half = LIMIT / 2;
+    let server = support::server::EndlessServer::start(Some(half), half).await;
+    let client = Client::builder()
+        .config(
+            Config::builder()
+                .endpoint(EndpointConfig::rest("rest", server.url("/prod")))
+                .build()
+                .unwrap(),
+        )
+        .max_response_size(LIMIT)
+        .build()
+        .unwrap();
+    let r = client.rest("rest").get("/x").send().await.unwrap();
+    assert_eq!(r.bytes().len() as u64, half);
+    assert!(r.bytes().iter().all(|b| *b == b'0'));
+
     let exact = vec![b' '; LIMIT as usize - 2];
     let body = [b"{}".as_slice(), &exact].concat();
     let body_len = body.len();

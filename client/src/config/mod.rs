@@ -500,7 +500,6 @@ fn valid_region(r: &str) -> bool {
 /// realtime URL's `header=` handshake query, a `user:password@` prefix, a signed query).
 pub(crate) fn redacted_url(url: &Url) -> String {
     let mut u = url.clone();
-    let hidden = url.query().is_some() || url.fragment().is_some();
     let had_userinfo = !url.username().is_empty() || url.password().is_some();
     u.set_query(None);
     u.set_fragment(None);
@@ -513,8 +512,11 @@ pub(crate) fn redacted_url(url: &Url) -> String {
             out.insert_str(i + 3, "<redacted>@");
         }
     }
-    if hidden {
+    if url.query().is_some() {
         out.push_str("?<redacted>");
+    }
+    if url.fragment().is_some() {
+        out.push_str("#<redacted>");
     }
     out
 }
