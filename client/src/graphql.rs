@@ -260,6 +260,22 @@ pub struct GraphQLError {
     pub extra: Map<String, Value>,
 }
 
+impl GraphQLError {
+    /// An entry with only a message and maybe a type, for errors that came in another shape.
+    pub(crate) fn plain(message: impl Into<String>, error_type: Option<String>) -> Self {
+        GraphQLError {
+            message: message.into(),
+            error_type,
+            error_info: None,
+            data: None,
+            path: None,
+            locations: None,
+            extensions: None,
+            extra: Map::new(),
+        }
+    }
+}
+
 impl fmt::Display for GraphQLError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(t) = &self.error_type {
@@ -538,18 +554,7 @@ impl<T: serde::de::DeserializeOwned> Response<T> {
                     msg.push_str(m);
                 }
                 let errors = message
-                    .map(|m| {
-                        vec![GraphQLError {
-                            message: m,
-                            error_type,
-                            error_info: None,
-                            data: None,
-                            path: None,
-                            locations: None,
-                            extensions: None,
-                            extra: Map::new(),
-                        }]
-                    })
+                    .map(|m| vec![GraphQLError::plain(m, error_type)])
                     .unwrap_or_default();
                 Err(crate::Error::decode_errors(msg, errors))
             }

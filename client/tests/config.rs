@@ -561,12 +561,13 @@ fn multi_auth_doc_example_filled_in() {
 
 /// As Amplify CLI writes it: the `AppSync` entries of the auth plugin give the API's modes and,
 /// with `Default`, the default name.
-#[test]
-fn multi_auth_with_appsync_entries() {
+/// The multi-auth example with `AppSync` entries for three modes (user pools the `Default`)
+/// whose `ApiUrl` is written `api_url`.
+fn multi_auth_with_entries_at(api_url: &str) -> Value {
     let mut v: Value =
         serde_json::from_str(&filled("gen1_graphql_authz_modes_multi_auth.json")).unwrap();
     let entry = |mode: &str, key: Option<&str>| {
-        let mut e = json!({"ApiUrl": GRAPHQL_URL, "Region": "us-west-2", "AuthMode": mode,
+        let mut e = json!({"ApiUrl": api_url, "Region": "us-west-2", "AuthMode": mode,
             "ClientDatabasePrefix": format!("notes_{mode}")});
         if let Some(k) = key {
             e["ApiKey"] = json!(k);
@@ -578,7 +579,12 @@ fn multi_auth_with_appsync_entries() {
         "notes_API_KEY": entry("API_KEY", Some("[API_KEY]")),
         "notes_AWS_IAM": entry("AWS_IAM", None),
     }}}});
-    let config = Config::from_json(&v).unwrap();
+    v
+}
+
+#[test]
+fn multi_auth_with_appsync_entries() {
+    let config = Config::from_json(&multi_auth_with_entries_at(GRAPHQL_URL)).unwrap();
     assert_eq!(
         config.default_endpoint(EndpointType::GraphQL),
         Some("[FRIENDLY-NAME-API-WITH-USER-POOLS]")
@@ -1202,22 +1208,11 @@ fn builder_config() {
 /// trailing `/`: they still describe the API of `awsAPIPlugin`.
 #[test]
 fn gen1_appsync_entries_match_by_normalised_url() {
-    let mut v: Value =
-        serde_json::from_str(&filled("gen1_graphql_authz_modes_multi_auth.json")).unwrap();
-    let sloppy = GRAPHQL_URL.replace("xyz.appsync-api", "XYZ.AppSync-Api") + "/";
-    let entry = |mode: &str, key: Option<&str>| {
-        let mut e = json!({"ApiUrl": sloppy, "Region": "us-west-2", "AuthMode": mode});
-        if let Some(k) = key {
-            e["ApiKey"] = json!(k);
-        }
-        e
-    };
-    v["auth"] = json!({"plugins": {"awsCognitoAuthPlugin": {"AppSync": {
-        "Default": entry("AMAZON_COGNITO_USER_POOLS", None),
-        "notes_API_KEY": entry("API_KEY", Some("[API_KEY]")),
-        "notes_AWS_IAM": entry("AWS_IAM", None),
-    }}}});
-    let config = Config::from_json(&v).unwrap();
+    let sloppy = GRAPHQL_URL
+        .replace("xyz.appsync-api", "XYZ.AppSync-Api")
+        .replace(".com/", ".com:443/")
+        + "/";
+    let config = Config::from_json(&multi_auth_with_entries_at(&sloppy)).unwrap();
     assert_eq!(
         config.default_endpoint(EndpointType::GraphQL),
         Some("[FRIENDLY-NAME-API-WITH-USER-POOLS]")

@@ -76,6 +76,18 @@ fn tokens() -> (String, String, String, String) {
     )
 }
 
+/// User-pool tokens: the ID token when asked for it, else the access token.
+fn user_pool_provider(access: String, id: String) -> impl appsync_client::TokenProvider {
+    token_fn(move |req: TokenRequest| {
+        let v = if req.kind == TokenKind::Id {
+            id.clone()
+        } else {
+            access.clone()
+        };
+        async move { Ok(Token::new(v)) }
+    })
+}
+
 fn client(server: &TestServer) -> (Client, (String, String, String, String)) {
     let t = tokens();
     let (access, id, oidc, lambda) = t.clone();
@@ -88,17 +100,7 @@ fn client(server: &TestServer) -> (Client, (String, String, String, String)) {
             None,
             "test",
         ))
-        .token_provider(
-            AuthMode::UserPools,
-            token_fn(move |req: TokenRequest| {
-                let v = if req.kind == TokenKind::Id {
-                    id.clone()
-                } else {
-                    access.clone()
-                };
-                async move { Ok(Token::new(v)) }
-            }),
-        )
+        .token_provider(AuthMode::UserPools, user_pool_provider(access, id))
         .token_provider(AuthMode::Oidc, StaticToken::new(oidc))
         .token_provider(AuthMode::Lambda, StaticToken::new(lambda))
         .header("x-client-wide", "cw")
@@ -364,17 +366,7 @@ async fn user_pool_token_kind_defaults_and_overrides() {
     let (access, id) = (t.0.clone(), t.1.clone());
     let swapped = Client::builder()
         .config(config(&server))
-        .token_provider(
-            AuthMode::UserPools,
-            token_fn(move |req: TokenRequest| {
-                let v = if req.kind == TokenKind::Id {
-                    id.clone()
-                } else {
-                    access.clone()
-                };
-                async move { Ok(Token::new(v)) }
-            }),
-        )
+        .token_provider(AuthMode::UserPools, user_pool_provider(access, id))
         .user_pool_token(TokenKind::Id)
         .rest_user_pool_token(TokenKind::Access)
         .build()
@@ -652,15 +644,15 @@ async fn mutations_are_not_retried_unless_asked() {
     assert_eq!(server.requests().len(), 1);
 }
 
-#[tokio::test]
-async fn a_network_error_is_retried_for_queries_and_reported() {
-    // A port nobody listens on: bind, learn the port, close.
+/// A client of a GraphQL API (mode NONE) on a port nobody listens on: bind, learn the port,
+/// close.
+fn unreachable_client(retry: RetryPolicy) -> Client {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let client = Client::builder()
+    Client::builder()
         .config(
             Config::builder()
                 .endpoint(
@@ -670,9 +662,14 @@ async fn a_network_error_is_retried_for_queries_and_reported() {
                 .build()
                 .unwrap(),
         )
-        .retry_policy(RetryPolicy::default().base_delay(Duration::from_millis(1)))
+        .retry_policy(retry)
         .build()
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_network_error_is_retried_for_queries_and_reported() {
+    let client = unreachable_client(RetryPolicy::default().base_delay(Duration::from_millis(1)));
     let e = client
         .graphql(GraphQLRequest::new("{ ping }"))
         .send()
@@ -768,13 +765,7 @@ async fn secrets_never_show_in_debug_display_or_errors() {
     .await;
     let (client, t) = client(&server);
     let mut texts = vec![format!("{client:?}"), format!("{:?}", client.config())];
-    for mode in [
-        AuthMode::ApiKey,
-        AuthMode::Iam,
-        AuthMode::UserPools,
-        AuthMode::Oidc,
-        AuthMode::Lambda,
-    ] {
+    for mode in SECRET_MODES {
         let call = client
             .graphql(GraphQLRequest::new("{ ping }"))
             .auth_mode(mode)
@@ -857,6 +848,15 @@ async fn every_header_provider_runs_before_signing() {
 
 const AUTH_HEADERS: [&str; 3] = ["x-api-key", "authorization", "x-amz-security-token"];
 
+/// The modes that send a secret.
+const SECRET_MODES: [AuthMode; 5] = [
+    AuthMode::ApiKey,
+    AuthMode::Iam,
+    AuthMode::UserPools,
+    AuthMode::Oidc,
+    AuthMode::Lambda,
+];
+
 /// A redirect to another server is never followed, in any mode, with any 3xx: the other server
 /// sees nothing, and the error names the status and the target host, not its path or query.
 #[tokio::test]
@@ -872,13 +872,7 @@ async fn redirects_are_refused_and_never_followed() {
     .await;
     let (c, t) = client(&server);
     let mut calls = 0;
-    for mode in [
-        AuthMode::ApiKey,
-        AuthMode::Iam,
-        AuthMode::UserPools,
-        AuthMode::Oidc,
-        AuthMode::Lambda,
-    ] {
+    for mode in SECRET_MODES {
         for status in statuses {
             let e = c
                 .graphql(GraphQLRequest::new("{ ping }"))
@@ -912,19 +906,12 @@ async fn redirects_are_refused_and_never_followed() {
         }
     }
     // REST, with a relative Location: still refused.
-    let rest_server = TestServer::start(|_, _| Reply {
+    let (e, rest_server) = rest_error("rest_notes_API_KEY", || Reply {
         status: 307,
         headers: vec![("location".into(), "/other?k=secret".into())],
         body: vec![],
     })
     .await;
-    let (rest_client, _) = client(&rest_server);
-    let e = rest_client
-        .rest("rest_notes_API_KEY")
-        .get("/items")
-        .send()
-        .await
-        .unwrap_err();
     assert!(e.is_redirect(), "{e:?}");
     assert!(
         e.to_string()
@@ -942,6 +929,26 @@ async fn redirects_are_refused_and_never_followed() {
     }
 }
 
+/// A client of a GraphQL API `api` (mode NONE) at `{base}/graphql` and a REST API `rest` at
+/// `{base}/prod`, taking answers of at most `limit` bytes.
+fn limited_client(base: &str, limit: u64) -> Client {
+    Client::builder()
+        .config(
+            Config::builder()
+                .endpoint(
+                    EndpointConfig::graphql("api", format!("{base}/graphql"))
+                        .authorization_type(AuthMode::None),
+                )
+                .endpoint(EndpointConfig::rest("rest", format!("{base}/prod")))
+                .build()
+                .unwrap(),
+        )
+        .max_response_size(limit)
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap()
+}
+
 /// A body that never ends is cut at the limit, as soon as it is passed; a declared length over
 /// the limit is refused before reading. A body of exactly the limit is fine.
 #[tokio::test]
@@ -951,21 +958,7 @@ async fn a_huge_body_stops_at_the_size_limit() {
     const CAP: u64 = 1024 * 1024 * 1024;
     for declared in [None, Some(CAP)] {
         let server = support::server::EndlessServer::start(declared, CAP).await;
-        let client = Client::builder()
-            .config(
-                Config::builder()
-                    .endpoint(
-                        EndpointConfig::graphql("api", server.url("/graphql"))
-                            .authorization_type(AuthMode::None),
-                    )
-                    .endpoint(EndpointConfig::rest("rest", server.url("/prod")))
-                    .build()
-                    .unwrap(),
-            )
-            .max_response_size(LIMIT)
-            .timeout(Duration::from_secs(20))
-            .build()
-            .unwrap();
+        let client = limited_client(&server.url(""), LIMIT);
         let e = client
             .graphql(GraphQLRequest::new("{ big }"))
             .send()
@@ -987,46 +980,32 @@ async fn a_huge_body_stops_at_the_size_limit() {
     // Under the limit, a body in many chunks arrives whole.
     let half = LIMIT / 2;
     let server = support::server::EndlessServer::start(Some(half), half).await;
-    let client = Client::builder()
-        .config(
-            Config::builder()
-                .endpoint(EndpointConfig::rest("rest", server.url("/prod")))
-                .build()
-                .unwrap(),
-        )
-        .max_response_size(LIMIT)
-        .build()
+    let r = limited_client(&server.url(""), LIMIT)
+        .rest("rest")
+        .get("/x")
+        .send()
+        .await
         .unwrap();
-    let r = client.rest("rest").get("/x").send().await.unwrap();
     assert_eq!(r.bytes().len() as u64, half);
     assert!(r.bytes().iter().all(|b| *b == b'0'));
 
+    // Exactly the limit passes; one byte less of limit fails.
     let exact = vec![b' '; LIMIT as usize - 2];
     let body = [b"{}".as_slice(), &exact].concat();
-    let body_len = body.len();
     let server = TestServer::start(move |_, _| Reply {
         status: 200,
         headers: vec![],
         body: body.clone(),
     })
     .await;
-    let client = Client::builder()
-        .config(
-            Config::builder()
-                .endpoint(EndpointConfig::rest("rest", server.url("/prod")))
-                .build()
-                .unwrap(),
-        )
-        .max_response_size(LIMIT)
-        .build()
+    let r = limited_client(&server.url(""), LIMIT)
+        .rest("rest")
+        .get("/x")
+        .send()
+        .await
         .unwrap();
-    let r = client.rest("rest").get("/x").send().await.unwrap();
-    assert_eq!(r.bytes().len(), body_len);
-    let e = Client::builder()
-        .config(client.config().clone())
-        .max_response_size(LIMIT - 1)
-        .build()
-        .unwrap()
+    assert_eq!(r.bytes().len() as u64, LIMIT);
+    let e = limited_client(&server.url(""), LIMIT - 1)
         .rest("rest")
         .get("/x")
         .send()
@@ -1034,12 +1013,23 @@ async fn a_huge_body_stops_at_the_size_limit() {
         .unwrap_err();
     assert!(e.is_too_large(), "{e:?}");
     assert!(Client::builder()
-        .config(client.config().clone())
+        .config(limited_client(&server.url(""), 1).config().clone())
         .max_response_size(0)
         .build()
         .unwrap_err()
         .to_string()
         .contains("max_response_size"));
+}
+
+/// The error of one REST `GET /items` to `api` on a server that always answers `reply`.
+async fn rest_error(
+    api: &str,
+    reply: impl Fn() -> Reply + Send + Sync + 'static,
+) -> (appsync_client::Error, TestServer) {
+    let server = TestServer::start(move |_, _| reply()).await;
+    let (c, _) = client(&server);
+    let e = c.rest(api).get("/items").send().await.unwrap_err();
+    (e, server)
 }
 
 /// Every HTTP error carries the server's request id (AppSync's `x-amzn-RequestId`, API
@@ -1066,19 +1056,12 @@ async fn errors_carry_the_request_id_and_the_attempt() {
     assert!(e.to_string().contains("request id req-2"), "{e}");
     assert!(format!("{e:?}").contains("req-2"), "{e:?}");
 
-    let apigw = TestServer::start(|_, _| {
+    let (e, _) = rest_error("rest_notes_NONE", || {
         Reply::json(403, json!({"message": "Missing Authentication Token"}))
             .header("x-amz-apigw-id", "apigw-42=")
             .header("x-amzn-ErrorType", "MissingAuthenticationTokenException")
     })
     .await;
-    let (c, _) = client(&apigw);
-    let e = c
-        .rest("rest_notes_NONE")
-        .get("/nowhere")
-        .send()
-        .await
-        .unwrap_err();
     assert_eq!(e.request_id(), Some("apigw-42="));
     assert_eq!(e.attempt(), Some(0));
     assert_eq!(e.error_type(), Some("MissingAuthenticationTokenException"));
@@ -1107,24 +1090,7 @@ async fn errors_carry_the_request_id_and_the_attempt() {
     assert_eq!(e.request_id(), Some("sim-7"));
 
     // No answer, no id; the attempt is still known.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let e = Client::builder()
-        .config(
-            Config::builder()
-                .endpoint(
-                    EndpointConfig::graphql("api", format!("http://127.0.0.1:{port}/graphql"))
-                        .authorization_type(AuthMode::None),
-                )
-                .build()
-                .unwrap(),
-        )
-        .retry_policy(RetryPolicy::none())
-        .build()
-        .unwrap()
+    let e = unreachable_client(RetryPolicy::none())
         .graphql(GraphQLRequest::new("mutation { a }"))
         .send()
         .await

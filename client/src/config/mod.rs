@@ -422,17 +422,14 @@ impl EndpointBuilder {
 
 impl fmt::Debug for EndpointBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Not parsed yet: a URL that does not parse is shown only as present.
-        let url = |raw: &Option<String>| {
-            raw.as_deref().map(|u| {
-                Url::parse(u).map_or_else(|_| "<unparsed>".to_owned(), |u| redacted_url(&u))
-            })
-        };
         f.debug_struct("EndpointBuilder")
             .field("name", &self.name)
             .field("endpoint_type", &self.endpoint_type)
-            .field("url", &url(&self.url))
-            .field("realtime_url", &url(&self.realtime_url))
+            .field("url", &self.url.as_deref().map(redacted_raw_url))
+            .field(
+                "realtime_url",
+                &self.realtime_url.as_deref().map(redacted_raw_url),
+            )
             .field("authorization_type", &self.authorization_type)
             .field("api_key", &self.api_key)
             .finish_non_exhaustive()
@@ -519,6 +516,12 @@ pub(crate) fn redacted_url(url: &Url) -> String {
         out.push_str("#<redacted>");
     }
     out
+}
+
+/// [`redacted_url`] of a URL not parsed yet; one that does not parse shows as `<invalid>`
+/// (it may be anything, a secret included).
+pub(crate) fn redacted_raw_url(raw: &str) -> String {
+    Url::parse(raw).map_or_else(|_| "<invalid>".to_owned(), |u| redacted_url(&u))
 }
 
 /// Whether a URL points at this machine (plain `http://` is allowed only there by default).
