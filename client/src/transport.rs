@@ -471,7 +471,8 @@ impl ClientInner {
         attempt: u32,
         span: &tracing::Span,
     ) -> Result<RawResponse> {
-        let url = call_url(&req);
+        // Kept to name a redirect's target relative to it; parsed only then.
+        let uri = req.uri().clone();
         let mut req = reqwest::Request::try_from(req).map_err(|e| {
             Error::request("the request could not be built").with_source(e.without_url())
         })?;
@@ -491,9 +492,8 @@ impl ClientInner {
             span.record("error_type", t.as_str());
         }
         if status.is_redirection() {
-            let to = url
-                .as_ref()
-                .map(|u| location_host(&headers, u))
+            let to = Url::parse(&uri.to_string())
+                .map(|u| location_host(&headers, &u))
                 .unwrap_or_default();
             return Err(Error::redirect(
                 status,
@@ -654,11 +654,6 @@ impl ClientInner {
             }
         }
     }
-}
-
-/// The request's URL, for naming a redirect's target relative to it.
-fn call_url(req: &http::Request<Bytes>) -> Option<Url> {
-    Url::parse(&req.uri().to_string()).ok()
 }
 
 #[cfg(test)]
