@@ -19,6 +19,9 @@ use crate::realtime::{ConnectionStates, Realtime, RealtimeOptions, SubscribeCall
 use crate::rest::RestApi;
 use crate::transport::{parse_headers, HeaderProvider, Interceptor, RetryPolicy};
 
+/// The default [`ClientBuilder::max_response_size`]: 32 MiB.
+const DEFAULT_MAX_RESPONSE_SIZE: u64 = 32 * 1024 * 1024;
+
 /// The client: holds the configuration, the HTTP connection pool, the credentials and token
 /// caches. Clone it freely; clones share everything.
 #[derive(Clone)]
@@ -37,6 +40,8 @@ pub(crate) struct ClientInner {
     pub(crate) timeout: Duration,
     pub(crate) retry: RetryPolicy,
     pub(crate) user_pool_token: TokenKind,
+    pub(crate) rest_user_pool_token: TokenKind,
+    pub(crate) max_response_size: u64,
     pub(crate) skew: ClockSkew,
     /// The limit on each call of a token, credentials or header provider.
     pub(crate) provider_timeout: Duration,
@@ -192,6 +197,8 @@ pub struct ClientBuilder {
     connect_timeout: Duration,
     retry: RetryPolicy,
     user_pool_token: TokenKind,
+    rest_user_pool_token: TokenKind,
+    max_response_size: u64,
     allow_insecure_http: bool,
     http: Option<reqwest::Client>,
     realtime_http: Option<reqwest::Client>,
@@ -212,6 +219,8 @@ impl Default for ClientBuilder {
             connect_timeout: Duration::from_secs(10),
             retry: RetryPolicy::default(),
             user_pool_token: TokenKind::Access,
+            rest_user_pool_token: TokenKind::Id,
+            max_response_size: DEFAULT_MAX_RESPONSE_SIZE,
             allow_insecure_http: false,
             http: None,
             realtime_http: None,
@@ -261,13 +270,32 @@ impl ClientBuilder {
         self
     }
 
-    /// For user pools: send the ID token instead of the access token (the default).
+    /// Which user-pool token GraphQL calls and subscriptions send: the access token by
+    /// default (as Amplify does; AppSync accepts both). Per call: `.token_kind(..)`.
     pub fn user_pool_token(mut self, kind: TokenKind) -> Self {
         self.user_pool_token = kind;
         self
     }
 
-    /// A header sent with every request (and signed with IAM).
+    /// Which user-pool token REST calls send: the **ID** token by default, which API Gateway's
+    /// Cognito authorizer wants unless the method requires OAuth scopes (then choose
+    /// [`TokenKind::Access`]). Per call: [`RestCall::token_kind`](crate::RestCall::token_kind).
+    pub fn rest_user_pool_token(mut self, kind: TokenKind) -> Self {
+        self.rest_user_pool_token = kind;
+        self
+    }
+
+    /// The largest HTTP answer body accepted, in bytes (default 32 MiB, well above AppSync's
+    /// 5 MB and API Gateway's 10 MB). A larger answer fails the call with
+    /// [`Error::is_too_large`](crate::Error::is_too_large) as soon as the limit is passed;
+    /// nothing more is read.
+    pub fn max_response_size(mut self, bytes: u64) -> Self {
+        self.max_response_size = bytes;
+        self
+    }
+
+    /// A header sent with every request (and signed with IAM). A name given twice sends both
+    /// values; a header provider or a call's own header of that name replaces them.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));
         self
@@ -314,6 +342,14 @@ impl ClientBuilder {
     /// HTTP calls and, unless [`ClientBuilder::realtime_http_client`] says otherwise, for the
     /// WebSocket upgrades of realtime sockets too. An upgrade needs HTTP/1.1: a client that
     /// may negotiate HTTP/2 over TLS should be built with `http1_only()` for realtime.
+    ///
+    /// Its redirect policy applies too: build it with
+    /// `.redirect(reqwest::redirect::Policy::none())`, as the default client is, or it may
+    /// follow a redirect with the auth headers (`x-api-key`, `Authorization`,
+    /// `x-amz-security-token`) to another host. A redirect it does not follow fails the call
+    /// ([`Error::is_redirect`](crate::Error::is_redirect)). Its default headers are added after
+    /// signing, so `AWS_IAM` does not sign them: set headers with [`ClientBuilder::header`]
+    /// instead.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -410,10 +446,16 @@ impl ClientBuilder {
         if self.provider_timeout.is_zero() {
             problems.push("provider_timeout: must be more than zero".to_owned());
         }
+        if self.max_response_size == 0 {
+            problems.push("max_response_size: must be more than zero".to_owned());
+        }
+        // AppSync and API Gateway never redirect: a 3xx is an error, never a way to send the
+        // auth headers somewhere else (upgrades included).
         let default_http = |http1_only: bool| {
             let b = reqwest::Client::builder()
                 .connect_timeout(self.connect_timeout)
-                .user_agent(concat!("appsync-rs/", env!("CARGO_PKG_VERSION")));
+                .redirect(reqwest::redirect::Policy::none())
+                .user_agent(crate::transport::USER_AGENT);
             let b = if http1_only { b.http1_only() } else { b };
             b.build()
         };
@@ -450,6 +492,8 @@ impl ClientBuilder {
                     timeout: self.timeout,
                     retry: self.retry,
                     user_pool_token: self.user_pool_token,
+                    rest_user_pool_token: self.rest_user_pool_token,
+                    max_response_size: self.max_response_size,
                     skew: ClockSkew::default(),
                     provider_timeout: self.provider_timeout,
                     realtime: Realtime::new(self.realtime, realtime_http),

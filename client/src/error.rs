@@ -27,6 +27,10 @@ struct Inner {
     http: Option<HttpFailure>,
     /// The GraphQL error entries of a non-2xx answer's body or of a realtime error frame.
     errors: Vec<GraphQLError>,
+    /// AppSync's or API Gateway's id of the request that failed, when the server sent one.
+    request_id: Option<String>,
+    /// Which attempt of the call failed (0 for the first try).
+    attempt: Option<u32>,
 }
 
 /// What a non-2xx HTTP answer carried.
@@ -57,6 +61,8 @@ pub(crate) enum Kind {
     Decode,
     /// The realtime connection or a subscription failed.
     Realtime,
+    /// An answer was larger than the configured limit.
+    TooLarge,
 }
 
 impl Error {
@@ -68,6 +74,8 @@ impl Error {
                 source: None,
                 http: None,
                 errors: Vec::new(),
+                request_id: None,
+                attempt: None,
             }),
         }
     }
@@ -79,6 +87,28 @@ impl Error {
 
     pub(crate) fn with_source(mut self, source: impl Into<BoxError>) -> Self {
         self.inner.source = Some(source.into());
+        self
+    }
+
+    /// Adds what support needs to find the failed request: the server's request id (from the
+    /// answer's headers, when there was an answer) and the attempt number.
+    pub(crate) fn with_request_meta(
+        mut self,
+        headers: Option<&http::HeaderMap>,
+        attempt: u32,
+    ) -> Self {
+        if let Some(id) = headers.and_then(request_id_header) {
+            self.inner.request_id = Some(id);
+        }
+        self.inner.attempt = Some(attempt);
+        self
+    }
+
+    /// Sets the server's request id (of a refused WebSocket upgrade, say).
+    pub(crate) fn with_request_id(mut self, id: Option<String>) -> Self {
+        if id.is_some() {
+            self.inner.request_id = id;
+        }
         self
     }
 
@@ -100,6 +130,30 @@ impl Error {
 
     pub(crate) fn decode(message: impl Into<String>) -> Self {
         Error::new(Kind::Decode, message)
+    }
+
+    /// An answer that could not be decoded but said why (e.g. a `200` with only
+    /// `errorMessage`): its message is kept as an error entry too.
+    pub(crate) fn decode_errors(message: impl Into<String>, errors: Vec<GraphQLError>) -> Self {
+        let mut e = Error::new(Kind::Decode, message);
+        e.inner.errors = errors;
+        e
+    }
+
+    pub(crate) fn too_large(message: impl Into<String>) -> Self {
+        Error::new(Kind::TooLarge, message)
+    }
+
+    /// A 3xx answer, never followed (see `transport`): its status is kept, its `Location` only
+    /// as the host it names, which the message already says.
+    pub(crate) fn redirect(status: http::StatusCode, message: impl Into<String>) -> Self {
+        let mut e = Error::new(Kind::Status, message);
+        e.inner.http = Some(HttpFailure {
+            status,
+            error_type: None,
+            body: bytes::Bytes::new(),
+        });
+        e
     }
 
     pub(crate) fn status(
@@ -219,6 +273,21 @@ impl Error {
         self.inner.kind == Kind::Status
     }
 
+    /// The server answered with a redirect (3xx), which is never followed: AppSync and API
+    /// Gateway never redirect, and following one would send the auth headers elsewhere. Also
+    /// [`Error::is_status`].
+    pub fn is_redirect(&self) -> bool {
+        self.status_code()
+            .is_some_and(|s| s.is_redirection() && self.inner.kind == Kind::Status)
+    }
+
+    /// An answer was larger than the limit
+    /// ([`ClientBuilder::max_response_size`](crate::ClientBuilder::max_response_size)); reading
+    /// stopped at the limit.
+    pub fn is_too_large(&self) -> bool {
+        self.inner.kind == Kind::TooLarge
+    }
+
     /// The answer could not be decoded.
     pub fn is_decode(&self) -> bool {
         self.inner.kind == Kind::Decode
@@ -260,6 +329,34 @@ impl Error {
     pub fn body(&self) -> Option<&[u8]> {
         self.inner.http.as_ref().map(|h| h.body.as_ref())
     }
+
+    /// The id the server gave the failed request: AppSync's and API Gateway's
+    /// `x-amzn-RequestId`, else API Gateway's `x-amz-apigw-id`. Quote it to AWS support; it is
+    /// also in the message and on the call's `appsync.http` tracing span. `None` when no answer
+    /// came (a network error, a timeout) or the answer had no id.
+    pub fn request_id(&self) -> Option<&str> {
+        self.inner.request_id.as_deref()
+    }
+
+    /// Which attempt of an HTTP call failed: 0 for the first try, then 1, 2… for each retry
+    /// (as [`RequestContext::attempt`](crate::RequestContext)). `None` for failures before
+    /// any request was sent.
+    pub fn attempt(&self) -> Option<u32> {
+        self.inner.attempt
+    }
+}
+
+/// The request id of an answer: `x-amzn-RequestId` (AppSync, API Gateway), else
+/// `x-amz-apigw-id` (API Gateway's own), else `x-amz-request-id`. Header names are
+/// case-insensitive.
+pub(crate) fn request_id_header(headers: &http::HeaderMap) -> Option<String> {
+    ["x-amzn-requestid", "x-amz-apigw-id", "x-amz-request-id"]
+        .iter()
+        .find_map(|n| headers.get(*n)?.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        // A broken server could send anything; an id is short.
+        .map(|v| v.chars().take(128).collect())
 }
 
 impl fmt::Debug for Error {
@@ -274,6 +371,12 @@ impl fmt::Debug for Error {
         if !self.inner.errors.is_empty() {
             d.field("errors", &self.inner.errors.len());
         }
+        if let Some(id) = &self.inner.request_id {
+            d.field("request_id", id);
+        }
+        if let Some(a) = self.inner.attempt {
+            d.field("attempt", &a);
+        }
         if let Some(s) = &self.inner.source {
             d.field("source", s);
         }
@@ -283,7 +386,11 @@ impl fmt::Debug for Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.inner.message)
+        f.write_str(&self.inner.message)?;
+        if let Some(id) = &self.inner.request_id {
+            write!(f, " (request id {id})")?;
+        }
+        Ok(())
     }
 }
 

@@ -71,6 +71,17 @@ pub enum OperationKind {
     Subscription,
 }
 
+impl OperationKind {
+    /// The keyword: `query`, `mutation` or `subscription`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OperationKind::Query => "query",
+            OperationKind::Mutation => "mutation",
+            OperationKind::Subscription => "subscription",
+        }
+    }
+}
+
 /// A typed operation with the metadata that codegen knows: its kind and the auth modes the
 /// schema lets reach every field it selects. The client refuses a call in another mode unless
 /// the call opts out.
@@ -98,11 +109,18 @@ pub(crate) fn operation_kind(doc: &str, name: Option<&str>) -> OperationKind {
                     i += 1;
                 }
             }
+            // Byte-wise from here on: `i` may stop inside a multi-byte character (after an
+            // escape), where slicing the `str` would panic. `"` and `\` never occur inside one.
             b'"' => {
-                if doc[i..].starts_with("\"\"\"") {
+                if bytes[i..].starts_with(b"\"\"\"") {
                     i += 3;
-                    while i < bytes.len() && !doc[i..].starts_with("\"\"\"") {
-                        i += if bytes[i] == b'\\' { 2 } else { 1 };
+                    // In a block string only `\"""` is an escape.
+                    while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
+                        i += if bytes[i..].starts_with(b"\\\"\"\"") {
+                            4
+                        } else {
+                            1
+                        };
                     }
                     i += 2;
                 } else {
@@ -242,6 +260,22 @@ pub struct GraphQLError {
     pub extra: Map<String, Value>,
 }
 
+impl GraphQLError {
+    /// An entry with only a message and maybe a type, for errors that came in another shape.
+    pub(crate) fn plain(message: impl Into<String>, error_type: Option<String>) -> Self {
+        GraphQLError {
+            message: message.into(),
+            error_type,
+            error_info: None,
+            data: None,
+            path: None,
+            locations: None,
+            extensions: None,
+            extra: Map::new(),
+        }
+    }
+}
+
 impl fmt::Display for GraphQLError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(t) = &self.error_type {
@@ -354,7 +388,8 @@ impl<T: serde::de::DeserializeOwned> GraphQLCall<T> {
         self
     }
 
-    /// Adds a header (signed too, with IAM).
+    /// Adds a header (signed too, with IAM). It replaces a client-wide or provider header of
+    /// that name; a name given twice on the call sends both values.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.options.headers.push((name.into(), value.into()));
         self
@@ -425,6 +460,8 @@ impl<T: serde::de::DeserializeOwned> GraphQLCall<T> {
             accept_json: true,
             options: &self.options,
             retry_safe: self.kind == OperationKind::Query,
+            kind: Some(self.kind),
+            operation_name: self.operation_name.as_deref(),
         })
     }
 
@@ -439,34 +476,89 @@ impl<T: serde::de::DeserializeOwned> GraphQLCall<T> {
     /// Sends the call. GraphQL errors in a `200` answer are in [`Response::errors`]; a non-2xx
     /// answer is an [`Error`](crate::Error) with its status, `errorType` and parsed errors.
     pub async fn send(self) -> crate::Result<Response<T>> {
-        use tracing::Instrument;
         let inner = &self.client.inner;
         let call = self.prepare(inner)?;
-        let span = tracing::debug_span!(
-            "appsync.graphql",
-            api = call.endpoint.name(),
-            mode = %call.mode,
-            operation = self.operation_name.as_deref().unwrap_or(""),
-        );
-        async {
-            let resp = inner.execute(call).await?;
-            if !resp.status.is_success() {
-                return Err(crate::transport::status_error(resp));
-            }
-            Response::from_slice(&resp.body)
+        let resp = inner.execute(call).await?;
+        if !resp.status.is_success() {
+            return Err(crate::transport::status_error(resp));
         }
-        .instrument(span)
-        .await
+        Response::from_slice(&resp.body)
+            .map_err(|e| e.with_request_meta(Some(&resp.headers), resp.attempt))
     }
 }
 
+/// A GraphQL answer over HTTP as sent, before it becomes a [`Response`]: whether `data` was
+/// there at all, and the keys a non-GraphQL error body uses instead (`errorMessage` from AWS's
+/// AppSync simulator, `message` from a proxy).
+#[derive(Deserialize)]
+#[serde(bound(deserialize = "T: Deserialize<'de>"))]
+struct HttpAnswer<T> {
+    #[serde(default, deserialize_with = "present")]
+    data: Option<Option<T>>,
+    #[serde(default, deserialize_with = "errors_or_null")]
+    errors: Vec<GraphQLError>,
+    #[serde(default)]
+    extensions: Option<Map<String, Value>>,
+    #[serde(rename = "errorMessage", default)]
+    error_message: Option<Value>,
+    #[serde(default)]
+    message: Option<Value>,
+    #[serde(rename = "errorType", default)]
+    error_type: Option<Value>,
+}
+
+/// `Some(value)` when the key is present, even as `null`; absent keys stay `None` by default.
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
 impl<T: serde::de::DeserializeOwned> Response<T> {
-    /// Decodes a GraphQL response body.
+    /// Decodes a GraphQL response body. A body with neither `data` nor `errors` (e.g.
+    /// `{"errorMessage": "Syntax Error: …"}`, as AWS's AppSync simulator answers a bad
+    /// document with a `200`) is not a GraphQL answer: it is an error carrying the body's
+    /// message, also as its one [`Error::graphql_errors`](crate::Error::graphql_errors) entry.
     pub fn from_slice(body: &[u8]) -> crate::Result<Self> {
-        serde_json::from_slice::<Response<T>>(body).map_err(|e| {
+        let answer = serde_json::from_slice::<HttpAnswer<T>>(body).map_err(|e| {
             crate::Error::decode(format!("the GraphQL response could not be decoded: {e}"))
                 .with_source(e)
-        })
+        })?;
+        match answer.data {
+            Some(data) => Ok(Response {
+                data,
+                errors: answer.errors,
+                extensions: answer.extensions,
+            }),
+            None if !answer.errors.is_empty() => Ok(Response {
+                data: None,
+                errors: answer.errors,
+                extensions: answer.extensions,
+            }),
+            None => {
+                let text = |v: Option<Value>| match v {
+                    Some(Value::String(s)) => Some(s),
+                    _ => None,
+                };
+                let message = text(answer.error_message).or_else(|| text(answer.message));
+                let error_type = text(answer.error_type);
+                let mut msg =
+                    "the answer has neither \"data\" nor \"errors\", so it is not a GraphQL response"
+                        .to_owned();
+                if let Some(m) = &message {
+                    msg.push_str(": ");
+                    if let Some(t) = &error_type {
+                        msg.push_str(t);
+                        msg.push_str(": ");
+                    }
+                    msg.push_str(m);
+                }
+                let errors = message
+                    .map(|m| vec![GraphQLError::plain(m, error_type)])
+                    .unwrap_or_default();
+                Err(crate::Error::decode_errors(msg, errors))
+            }
+        }
     }
 }
 
@@ -496,6 +588,126 @@ mod tests {
             operation_kind("\"\"\"doc\"\"\" mutation { a }", None),
             Mutation
         );
+    }
+
+    /// Non-ASCII text in strings, escapes right before multi-byte characters, unterminated
+    /// strings: the kind is still found where it can be, and nothing panics.
+    #[test]
+    fn non_ascii_and_broken_strings_never_panic() {
+        use OperationKind::*;
+        assert_eq!(
+            operation_kind("\"\"\"Заметки ✓ 📝\"\"\" mutation { a }", None),
+            Mutation
+        );
+        assert_eq!(
+            operation_kind("\"\"\"a \\\"\"\" é\"\"\" subscription { a }", None),
+            Subscription
+        );
+        let doc = "query Q($s: String = \"\\é\\ü{\") { a } mutation M { b }";
+        assert_eq!(operation_kind(doc, Some("M")), Mutation);
+        assert_eq!(
+            operation_kind("mutation { a(s: \"\\😀\") }", None),
+            Mutation
+        );
+        for doc in [
+            "\"\"\"é",
+            "\"\"\"é\\",
+            "\"é\\",
+            "\"\\",
+            "\"\"\"\\\"\"",
+            "query { a(s: \"é",
+            "é",
+            "\"\"\"\"",
+            "{ \"\\é\" }",
+        ] {
+            let _ = operation_kind(doc, None);
+            let _ = operation_kind(doc, Some("M"));
+        }
+    }
+
+    /// Many generated documents from pieces chosen to break byte indexing: multi-byte
+    /// characters, quotes, escapes, braces, comments, keywords.
+    #[test]
+    fn generated_documents_never_panic() {
+        const PIECES: [&str; 22] = [
+            "\"",
+            "\"\"\"",
+            "\\",
+            "é",
+            "📝",
+            "✓",
+            "{",
+            "}",
+            "#",
+            "\n",
+            " ",
+            "query",
+            "mutation",
+            "subscription",
+            "fragment",
+            "M",
+            "(",
+            "$",
+            "@",
+            "\\\"\"\"",
+            "a",
+            "ü\\",
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..50_000 {
+            let n = (next() % 24) as usize;
+            let doc: String = (0..n)
+                .map(|_| PIECES[(next() % PIECES.len() as u64) as usize])
+                .collect();
+            let _ = operation_kind(&doc, None);
+            let _ = operation_kind(&doc, Some("M"));
+        }
+    }
+
+    /// A `200` with neither `data` nor `errors` is an error with the body's message.
+    #[test]
+    fn an_answer_without_data_or_errors_is_an_error() {
+        let e = Response::<Value>::from_slice(
+            br#"{"errorMessage": "Syntax Error: Expected Name, found <EOF>", "errorType": "GraphQLError"}"#,
+        )
+        .unwrap_err();
+        assert!(e.is_decode());
+        assert!(
+            e.to_string()
+                .contains("GraphQLError: Syntax Error: Expected Name, found <EOF>"),
+            "{e}"
+        );
+        assert_eq!(
+            e.graphql_errors()[0].message,
+            "Syntax Error: Expected Name, found <EOF>"
+        );
+        assert!(
+            Response::<Value>::from_slice(br#"{"message": "Forbidden"}"#)
+                .unwrap_err()
+                .to_string()
+                .contains("Forbidden")
+        );
+        for nothing in [&b"{}"[..], br#"{"errors": []}"#, br#"{"errors": null}"#] {
+            assert!(Response::<Value>::from_slice(nothing)
+                .unwrap_err()
+                .is_decode());
+        }
+        // `data: null` is an answer (AppSync sends it for missing variables), as are errors
+        // alone.
+        let r = Response::<Value>::from_slice(br#"{"data": null}"#).unwrap();
+        assert!(r.data.is_none() && r.errors.is_empty());
+        let r = Response::<Value>::from_slice(br#"{"errors": [{"message": "m"}]}"#).unwrap();
+        assert_eq!(r.errors[0].message, "m");
+        let r = Response::<Value>::from_slice(br#"{"data": {"a": 1}, "extensions": {"x": 2}}"#)
+            .unwrap();
+        assert_eq!(r.data, Some(json!({"a": 1})));
+        assert_eq!(r.extensions.unwrap()["x"], json!(2));
     }
 
     #[test]

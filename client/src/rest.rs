@@ -20,12 +20,17 @@ use crate::secret::Secret;
 use crate::transport::{status_error, Call, CallOptions};
 
 /// RFC 3986 unreserved characters stay; everything else is percent-encoded (space as `%20`),
-/// so the query signs the same on both sides.
-const QUERY: &AsciiSet = &NON_ALPHANUMERIC
+/// so the query signs the same on both sides, and a path segment holds no `/`, `%`, `?` or `#`.
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'_')
     .remove(b'.')
     .remove(b'~');
+
+/// What a path given to [`RestApi::request`] may hold as it is: RFC 3986 `pchar`s and `/`. The
+/// rest (space, `"`, `<`, `>`, `\`, `^`, `` ` ``, `{`, `|`, `}`, controls, non-ASCII) is
+/// percent-encoded; `%` is handled apart (it must start an escape).
+const PATH_KEEPS: &[u8] = b"-._~!$&'()*+,;=:@/";
 
 /// A REST API: start calls on it with [`RestApi::get`], [`RestApi::post`], ….
 #[derive(Clone, Debug)]
@@ -40,11 +45,20 @@ impl RestApi {
     }
 
     /// A call with any method; `path` is appended to the endpoint's URL (with its stage).
+    ///
+    /// `path` is a URL path, **already percent-encoded**: `%41` is sent as `%41` (which the
+    /// server reads as `A`), and `%2F` as an encoded slash inside a segment. Characters a URL
+    /// path cannot hold (space, non-ASCII, `"`, `\`, …) are encoded for you. Refused, when the
+    /// call is sent: `?` and `#` (use [`RestCall::query`]), a `%` that does not start an escape,
+    /// `.` and `..` segments (they would be resolved away, possibly out of the stage) and
+    /// empty segments inside the path (`a//b`). Put user-supplied text in a path with
+    /// [`RestCall::path_segment`].
     pub fn request(&self, method: Method, path: impl Into<String>) -> RestCall {
         RestCall {
             client: self.client.clone(),
             method,
             path: path.into(),
+            segments: Vec::new(),
             query: Vec::new(),
             body: Ok(Bytes::new()),
             content_type: None,
@@ -92,6 +106,8 @@ pub struct RestCall {
     client: Client,
     method: Method,
     path: String,
+    /// Raw text, each appended to `path` as one encoded segment.
+    segments: Vec<String>,
     query: Vec<(String, String)>,
     body: std::result::Result<Bytes, String>,
     content_type: Option<&'static str>,
@@ -109,13 +125,26 @@ impl fmt::Debug for RestCall {
 }
 
 impl RestCall {
+    /// Appends one path segment of raw text (an id, a name) after the path, percent-encoded
+    /// so that it stays one segment: `/`, `%`, `?`, `#`, spaces and every other character but
+    /// `A-Z a-z 0-9 - . _ ~` are encoded. `.` and `..` (and an empty segment) cannot be made
+    /// safe this way, since URL parsers and servers resolve them even encoded: the call is
+    /// refused with [`Error::is_request`](crate::Error::is_request).
+    ///
+    /// `client.rest("items").get("/items").path_segment("a/b")` calls `/items/a%2Fb`.
+    pub fn path_segment(mut self, segment: impl Into<String>) -> Self {
+        self.segments.push(segment.into());
+        self
+    }
+
     /// Adds a query parameter.
     pub fn query(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.query.push((name.into(), value.into()));
         self
     }
 
-    /// Adds a header (signed too, with IAM).
+    /// Adds a header (signed too, with IAM). It replaces a client-wide or provider header of
+    /// that name; a name given twice on the call sends both values.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.options.headers.push((name.into(), value.into()));
         self
@@ -175,7 +204,6 @@ impl RestCall {
 
     /// Sends the call; a non-2xx answer is an error with its status, error type and body.
     pub async fn send(self) -> Result<RestResponse> {
-        use tracing::Instrument;
         let inner = &self.client.inner;
         let body = self
             .body
@@ -189,48 +217,106 @@ impl RestCall {
                 ..Want::default()
             },
         )?;
-        let url = join_url(selected.endpoint.url(), &self.path, &self.query)?;
-        let span = tracing::debug_span!(
-            "appsync.rest",
-            api = selected.endpoint.name(),
-            mode = %selected.mode,
-            method = %self.method,
-        );
-        async {
-            let call = Call {
-                endpoint: selected.endpoint,
-                mode: selected.mode,
-                service: Service::ExecuteApi,
-                method: self.method.clone(),
-                url: std::borrow::Cow::Owned(url),
-                body,
-                content_type: self.content_type,
-                accept_json: false,
-                options: &self.options,
-                retry_safe: matches!(self.method, Method::GET | Method::HEAD),
-            };
-            let resp = inner.execute(call).await?;
-            if !resp.status.is_success() {
-                return Err(status_error(resp));
-            }
-            Ok(RestResponse {
-                status: resp.status,
-                headers: resp.headers,
-                body: resp.body,
-            })
+        let path = rest_path(&self.path, &self.segments)?;
+        let url = join_url(selected.endpoint.url(), &path, &self.query)?;
+        let call = Call {
+            endpoint: selected.endpoint,
+            mode: selected.mode,
+            service: Service::ExecuteApi,
+            method: self.method.clone(),
+            url: std::borrow::Cow::Owned(url),
+            body,
+            content_type: self.content_type,
+            accept_json: false,
+            options: &self.options,
+            retry_safe: matches!(self.method, Method::GET | Method::HEAD),
+            kind: None,
+            operation_name: None,
+        };
+        let resp = inner.execute(call).await?;
+        if !resp.status.is_success() {
+            return Err(status_error(resp));
         }
-        .instrument(span)
-        .await
+        Ok(RestResponse {
+            status: resp.status,
+            headers: resp.headers,
+            body: resp.body,
+        })
     }
 }
 
-/// Base URL (with its stage) + path, without doubled slashes, + RFC 3986-encoded query.
-pub(crate) fn join_url(base: &Url, path: &str, query: &[(String, String)]) -> Result<Url> {
+/// The encoded path of a call: `path` (already percent-encoded; what a URL path cannot hold is
+/// encoded) and each raw segment fully encoded after it. Refuses what would be resolved away
+/// or change meaning: `?`, `#`, a bare `%`, `.`/`..` and empty inner segments.
+fn rest_path(path: &str, segments: &[String]) -> Result<String> {
     if path.contains('?') || path.contains('#') {
         return Err(Error::request(format!(
             "REST path {path:?} holds '?' or '#'; pass query parameters with .query(name, value)"
         )));
     }
+    let bytes = path.as_bytes();
+    let mut out = String::with_capacity(path.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'%' {
+            let escape = bytes
+                .get(i + 1..i + 3)
+                .filter(|h| h.iter().all(u8::is_ascii_hexdigit));
+            if escape.is_none() {
+                return Err(Error::request(format!(
+                    "REST path {path:?} holds a '%' that does not start an escape like %2F: the \
+                     path is taken as already percent-encoded; write '%25' for a literal '%', or \
+                     pass the text with .path_segment(..), which encodes it"
+                )));
+            }
+            out.push_str(&path[i..i + 3]);
+            i += 3;
+        } else if b.is_ascii_alphanumeric() || PATH_KEEPS.contains(&b) {
+            out.push(char::from(b));
+            i += 1;
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+            i += 1;
+        }
+    }
+    let trimmed = out.trim_start_matches('/');
+    let inner = trimmed.strip_suffix('/').unwrap_or(trimmed);
+    if !inner.is_empty() {
+        for seg in inner.split('/') {
+            check_segment(seg, path)?;
+        }
+    }
+    if segments.is_empty() {
+        return Ok(out);
+    }
+    let mut out = out.trim_end_matches('/').to_owned();
+    for seg in segments {
+        let encoded = utf8_percent_encode(seg, UNRESERVED).to_string();
+        check_segment(&encoded, seg)?;
+        out.push('/');
+        out.push_str(&encoded);
+    }
+    Ok(out)
+}
+
+/// Refuses an (encoded) segment that URL parsers or servers would resolve: empty, `.`, `..`,
+/// also when written `%2E`.
+fn check_segment(encoded: &str, given: &str) -> Result<()> {
+    let dots = encoded.to_ascii_lowercase().replace("%2e", ".");
+    let why = match dots.as_str() {
+        "" => "an empty segment (a doubled '/')",
+        "." | ".." => "a '.' or '..' segment",
+        _ => return Ok(()),
+    };
+    Err(Error::request(format!(
+        "REST path {given:?} holds {why}, which URL parsers and servers resolve away, possibly out \
+         of the API's stage; it is never sent"
+    )))
+}
+
+/// Base URL (with its stage) + encoded path, without doubled slashes, + RFC 3986-encoded query.
+pub(crate) fn join_url(base: &Url, path: &str, query: &[(String, String)]) -> Result<Url> {
     let mut url = base.clone();
     let joined = format!(
         "{}/{}",
@@ -244,9 +330,9 @@ pub(crate) fn join_url(base: &Url, path: &str, query: &[(String, String)]) -> Re
             if !q.is_empty() {
                 q.push('&');
             }
-            q.push_str(&utf8_percent_encode(k, QUERY).to_string());
+            q.push_str(&utf8_percent_encode(k, UNRESERVED).to_string());
             q.push('=');
-            q.push_str(&utf8_percent_encode(v, QUERY).to_string());
+            q.push_str(&utf8_percent_encode(v, UNRESERVED).to_string());
         }
         url.set_query(Some(&q));
     }
@@ -295,10 +381,55 @@ impl RestResponse {
 mod tests {
     use super::*;
 
+    fn path(p: &str, segs: &[&str]) -> Result<String> {
+        rest_path(p, &segs.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn paths_are_percent_encoded_text_and_segments_raw_text() {
+        // Kept as given: escapes, pchars.
+        assert_eq!(path("/a%41/b%2Fc", &[]).unwrap(), "/a%41/b%2Fc");
+        assert_eq!(path("/a:b@c!$&'()*+,;=", &[]).unwrap(), "/a:b@c!$&'()*+,;=");
+        // Encoded for you: what a URL path cannot hold.
+        assert_eq!(
+            path("/a b/é/\\/\"^`{|}", &[]).unwrap(),
+            "/a%20b/%C3%A9/%5C/%22%5E%60%7B%7C%7D"
+        );
+        assert_eq!(path("/items/", &[]).unwrap(), "/items/");
+        assert_eq!(path("", &[]).unwrap(), "");
+        // Segments: everything but unreserved is encoded.
+        assert_eq!(
+            path("/items/", &["a/b%41", "x y", "...", "ü?#"]).unwrap(),
+            "/items/a%2Fb%2541/x%20y/.../%C3%BC%3F%23"
+        );
+        assert_eq!(path("", &["a"]).unwrap(), "/a");
+        // Refused.
+        for (p, segs) in [
+            ("/a/../b", &[][..]),
+            ("/a/./b", &[]),
+            ("/..", &[]),
+            ("/a/%2e%2E/b", &[]),
+            ("/a/.%2E", &[]),
+            ("/a//b", &[]),
+            ("/a%4", &[]),
+            ("/a%zz", &[]),
+            ("/100%", &[]),
+            ("/x", &[".."]),
+            ("/x", &["."]),
+            ("/x", &[""]),
+        ] {
+            let e = path(p, segs).unwrap_err();
+            assert!(e.is_request(), "{p} {segs:?}");
+        }
+        // A backslash is data, not a separator: `..\` is no dot segment.
+        assert_eq!(path("/a\\..", &[]).unwrap(), "/a%5C..");
+    }
+
     #[test]
     fn joins_paths_and_queries() {
         let base = Url::parse("https://x.execute-api.us-east-1.amazonaws.com/prod/").unwrap();
-        let u = join_url(&base, "/items/a b", &[("q".into(), "x y+z".into())]).unwrap();
+        let p = rest_path("/items/a b", &[]).unwrap();
+        let u = join_url(&base, &p, &[("q".into(), "x y+z".into())]).unwrap();
         assert_eq!(
             u.as_str(),
             "https://x.execute-api.us-east-1.amazonaws.com/prod/items/a%20b?q=x%20y%2Bz"
@@ -308,6 +439,6 @@ mod tests {
             join_url(&base, "items", &[]).unwrap().as_str(),
             "https://h.example.com/dev/items?k=1"
         );
-        assert!(join_url(&base, "items?x=1", &[]).unwrap_err().is_request());
+        assert!(rest_path("items?x=1", &[]).unwrap_err().is_request());
     }
 }

@@ -14,7 +14,7 @@ use crate::auth::{api_key, AuthMode, TokenKind};
 use crate::client::ClientInner;
 use crate::config::{EndpointConfig, EndpointType};
 use crate::error::{BoxError, Error, Kind, Result};
-use crate::graphql::GraphQLError;
+use crate::graphql::{GraphQLError, OperationKind};
 use crate::secret::Secret;
 
 /// What an interceptor or header provider knows about the request in hand.
@@ -199,6 +199,9 @@ pub(crate) struct Call<'a> {
     pub options: &'a CallOptions,
     /// Whether retries on network errors, 429 and 5xx are safe.
     pub retry_safe: bool,
+    /// The GraphQL operation's kind and name, for the span (`None` for REST).
+    pub kind: Option<OperationKind>,
+    pub operation_name: Option<&'a str>,
 }
 
 /// A raw answer.
@@ -206,7 +209,12 @@ pub(crate) struct RawResponse {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Bytes,
+    /// Which attempt got it (0 for the first try).
+    pub attempt: u32,
 }
+
+/// This crate's `user-agent`.
+pub(crate) const USER_AGENT: &str = concat!("appsync-rs/", env!("CARGO_PKG_VERSION"));
 
 /// The `host` header value: host, plus the port when it is not the scheme's default.
 pub(crate) fn host_header(url: &Url) -> String {
@@ -267,46 +275,42 @@ pub(crate) fn status_error(resp: RawResponse) -> Error {
             .iter()
             .find_map(|k| obj.get(*k).and_then(|m| m.as_str()).map(str::to_owned));
     }
+    let (headers, attempt) = (resp.headers, resp.attempt);
     Error::status(resp.status, error_type, errors, message, resp.body)
+        .with_request_meta(Some(&headers), attempt)
 }
 
+/// The server's `Date` header, if it is a valid HTTP date (any of the three forms RFC 9110
+/// allows, years 1970 to 9999); anything else is `None`, never a panic.
 pub(crate) fn http_date(headers: &HeaderMap) -> Option<SystemTime> {
-    httpdate(headers.get(http::header::DATE)?.to_str().ok()?)
+    httpdate::parse_http_date(headers.get(http::header::DATE)?.to_str().ok()?).ok()
 }
 
-/// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the only form servers must send.
-fn httpdate(s: &str) -> Option<SystemTime> {
-    let mut it = s.split_whitespace();
-    let _wday = it.next()?;
-    let day: u64 = it.next()?.parse().ok()?;
-    let month = match it.next()? {
-        "Jan" => 1,
-        "Feb" => 2,
-        "Mar" => 3,
-        "Apr" => 4,
-        "May" => 5,
-        "Jun" => 6,
-        "Jul" => 7,
-        "Aug" => 8,
-        "Sep" => 9,
-        "Oct" => 10,
-        "Nov" => 11,
-        "Dec" => 12,
-        _ => return None,
+/// The host (and port) a `Location` names, for a redirect error: never its path or query, which
+/// may carry a token. A relative location names the request's own host.
+fn location_host(headers: &HeaderMap, request: &Url) -> String {
+    let Some(loc) = headers.get(http::header::LOCATION) else {
+        return "nowhere (no Location header)".to_owned();
     };
-    let year: i64 = it.next()?.parse().ok()?;
-    let mut hms = it.next()?.split(':').map(|p| p.parse::<u64>().ok());
-    let (h, m, sec) = (hms.next()??, hms.next()??, hms.next()??);
-    // Days from the civil date (Howard Hinnant's algorithm).
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp as i64 + 2) / 5 + day as i64 - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let secs = u64::try_from(days).ok()? * 86_400 + h * 3600 + m * 60 + sec;
-    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
+    let Ok(loc) = loc.to_str() else {
+        return "an unreadable Location".to_owned();
+    };
+    match request.join(loc) {
+        Ok(u) if u.host_str().is_some() => format!("{}://{}", u.scheme(), host_header(&u)),
+        _ => "an invalid Location".to_owned(),
+    }
+}
+
+/// Puts each header of `layer` onto `headers`, replacing the values an earlier layer gave that
+/// name and keeping every value this layer gives it (`.header(k, "1").header(k, "2")` sends
+/// both).
+fn overlay(headers: &mut HeaderMap, layer: &HeaderMap) {
+    for name in layer.keys() {
+        headers.remove(name);
+        for value in layer.get_all(name) {
+            headers.append(name.clone(), value.clone());
+        }
+    }
 }
 
 impl ClientInner {
@@ -350,24 +354,29 @@ impl ClientInner {
                 HeaderValue::from_static("application/json"),
             );
         }
-        for (n, v) in &self.default_headers {
-            h.append(n.clone(), v.clone());
-        }
+        // Later layers win by name: default headers, then each provider, then the call's own.
+        overlay(h, &self.default_headers);
         if let Some(context) = &context {
             for p in &self.header_providers {
                 let more = p
                     .headers(context)
                     .await
                     .map_err(|e| Error::request("a header provider failed").with_source(e))?;
-                for (n, v) in more.iter() {
-                    h.insert(n.clone(), v.clone());
-                }
+                overlay(req.headers_mut(), &more);
             }
         }
-        for (n, v) in parse_headers(&call.options.headers)? {
-            if let Some(n) = n {
-                h.insert(n, v);
-            }
+        let h = req.headers_mut();
+        overlay(h, &parse_headers(&call.options.headers)?);
+        // reqwest would add these after signing, unsigned; set here, they are signed like the
+        // rest (a header set above, e.g. a user's `user-agent`, is kept).
+        if !h.contains_key(http::header::ACCEPT) {
+            h.insert(http::header::ACCEPT, HeaderValue::from_static("*/*"));
+        }
+        if !h.contains_key(http::header::USER_AGENT) {
+            h.insert(
+                http::header::USER_AGENT,
+                HeaderValue::from_static(USER_AGENT),
+            );
         }
 
         let mut lease = None;
@@ -401,9 +410,12 @@ impl ClientInner {
                                 call.mode, call.mode
                             ))
                         })?;
-                        let kind = match call.mode {
-                            AuthMode::UserPools => {
+                        let kind = match (call.mode, call.endpoint.endpoint_type()) {
+                            (AuthMode::UserPools, EndpointType::GraphQL) => {
                                 call.options.token_kind.unwrap_or(self.user_pool_token)
+                            }
+                            (AuthMode::UserPools, EndpointType::Rest) => {
+                                call.options.token_kind.unwrap_or(self.rest_user_pool_token)
                             }
                             _ => TokenKind::Access,
                         };
@@ -450,25 +462,125 @@ impl ClientInner {
         Ok((req, lease))
     }
 
-    async fn send_once(&self, req: http::Request<Bytes>, timeout: Duration) -> Result<RawResponse> {
+    /// One HTTP exchange. A redirect is an error (the client never follows one: see
+    /// `ClientBuilder::build`), and the body is read chunk by chunk up to the size limit.
+    async fn send_once(
+        &self,
+        req: http::Request<Bytes>,
+        timeout: Duration,
+        attempt: u32,
+        span: &tracing::Span,
+    ) -> Result<RawResponse> {
+        // Kept to name a redirect's target relative to it; parsed only then.
+        let uri = req.uri().clone();
         let mut req = reqwest::Request::try_from(req).map_err(|e| {
             Error::request("the request could not be built").with_source(e.without_url())
         })?;
         *req.timeout_mut() = Some(timeout);
-        let resp = self.http.execute(req).await?;
+        let mut resp = self
+            .http
+            .execute(req)
+            .await
+            .map_err(|e| Error::from(e).with_request_meta(None, attempt))?;
         let status = resp.status();
-        let headers = resp.headers().clone();
-        let body = resp.bytes().await?;
+        let headers = std::mem::take(resp.headers_mut());
+        span.record("status", status.as_u16());
+        if let Some(id) = crate::error::request_id_header(&headers) {
+            span.record("request_id", id.as_str());
+        }
+        if let Some(t) = error_type_header(&headers) {
+            span.record("error_type", t.as_str());
+        }
+        if status.is_redirection() {
+            let to = Url::parse(&uri.to_string())
+                .map(|u| location_host(&headers, &u))
+                .unwrap_or_default();
+            return Err(Error::redirect(
+                status,
+                format!(
+                    "HTTP {status}: the server redirected to {to}; the redirect was not followed \
+                     (AppSync and API Gateway never redirect, and following would send the auth \
+                     headers there): check the endpoint URL"
+                ),
+            )
+            .with_request_meta(Some(&headers), attempt));
+        }
+        let limit = self.max_response_size;
+        let too_large = |headers: &HeaderMap| {
+            Error::too_large(format!(
+                "the HTTP {status} answer's body is larger than the limit of {limit} bytes \
+                 (AppSync answers at most 5 MB, API Gateway 10 MB); raise it with \
+                 ClientBuilder::max_response_size if this API really sends more"
+            ))
+            .with_request_meta(Some(headers), attempt)
+        };
+        if resp.content_length().is_some_and(|n| n > limit) {
+            return Err(too_large(&headers));
+        }
+        // Most answers come in one chunk: kept as it is, without a copy.
+        let mut first: Option<Bytes> = None;
+        let mut more: Option<bytes::BytesMut> = None;
+        let mut len = 0u64;
+        loop {
+            let chunk = resp
+                .chunk()
+                .await
+                .map_err(|e| Error::from(e).with_request_meta(Some(&headers), attempt))?;
+            let Some(chunk) = chunk else { break };
+            len = len.saturating_add(chunk.len() as u64);
+            if len > limit {
+                return Err(too_large(&headers));
+            }
+            match (&mut more, first.take()) {
+                (Some(buf), _) => buf.extend_from_slice(&chunk),
+                (None, None) => first = Some(chunk),
+                (None, Some(f)) => {
+                    // The declared length sizes the buffer, capped: it is the server's word.
+                    let hint = resp.content_length().unwrap_or(0).min(1 << 20) as usize;
+                    let mut buf = bytes::BytesMut::with_capacity(hint.max(f.len() + chunk.len()));
+                    buf.extend_from_slice(&f);
+                    buf.extend_from_slice(&chunk);
+                    more = Some(buf);
+                }
+            }
+        }
+        let body = match more {
+            Some(buf) => buf.freeze(),
+            None => first.unwrap_or_default(),
+        };
         Ok(RawResponse {
             status,
             headers,
             body,
+            attempt,
         })
     }
 
-    /// Runs a call: retries when safe, refreshes a refused token once, learns the clock skew
-    /// from a refused signature once. Non-2xx answers are returned, not turned into errors.
+    /// Runs a call inside its `appsync.http` span (api, mode, operation kind, method; each
+    /// attempt records its number, status, request id and error type).
     pub(crate) async fn execute(&self, call: Call<'_>) -> Result<RawResponse> {
+        use tracing::field::Empty;
+        use tracing::Instrument;
+        let span = tracing::debug_span!(
+            "appsync.http",
+            api = call.endpoint.name(),
+            mode = %call.mode,
+            kind = call.kind.map_or("rest", OperationKind::as_str),
+            operation = call.operation_name.unwrap_or(""),
+            method = %call.method,
+            attempt = Empty,
+            status = Empty,
+            request_id = Empty,
+            error_type = Empty,
+        );
+        self.execute_attempts(call, &span)
+            .instrument(span.clone())
+            .await
+    }
+
+    /// Retries when safe, refreshes a refused token once, learns the clock skew from a refused
+    /// signature once. Non-2xx answers are returned, not turned into errors.
+    async fn execute_attempts(&self, call: Call<'_>, span: &tracing::Span) -> Result<RawResponse> {
         let timeout = call.options.timeout.unwrap_or(self.timeout);
         let retry = call.options.retry.unwrap_or(call.retry_safe);
         let mut attempt = 0u32;
@@ -476,9 +588,18 @@ impl ClientInner {
         let mut refreshed = false;
         let mut reskewed = false;
         loop {
-            let (req, lease) = self.build_request(&call, attempt).await?;
+            let (req, lease) = self.build_request(&call, attempt).await.map_err(|e| {
+                // On a retry, a request was sent already: say which try failed.
+                if attempt > 0 {
+                    e.with_request_meta(None, attempt)
+                } else {
+                    e
+                }
+            })?;
+            span.record("attempt", attempt);
+            let sent = self.send_once(req, timeout, attempt, span).await;
             attempt += 1;
-            match self.send_once(req, timeout).await {
+            match sent {
                 Ok(resp) => {
                     let s = resp.status;
                     if s == StatusCode::UNAUTHORIZED && !refreshed {
@@ -539,14 +660,78 @@ impl ClientInner {
 mod tests {
     use super::*;
 
+    fn date_header(v: &[u8]) -> Option<SystemTime> {
+        let mut h = HeaderMap::new();
+        h.insert(http::header::DATE, HeaderValue::from_bytes(v).ok()?);
+        http_date(&h)
+    }
+
     #[test]
     fn parses_http_dates() {
-        let t = httpdate("Sun, 30 Aug 2015 12:36:00 GMT").unwrap();
         assert_eq!(
-            t,
-            SystemTime::UNIX_EPOCH + Duration::from_secs(1_440_938_160)
+            date_header(b"Sun, 30 Aug 2015 12:36:00 GMT"),
+            Some(SystemTime::UNIX_EPOCH + Duration::from_secs(1_440_938_160))
         );
-        assert!(httpdate("yesterday").is_none());
+        assert_eq!(
+            date_header(b"Sunday, 30-Aug-15 12:36:00 GMT"),
+            Some(SystemTime::UNIX_EPOCH + Duration::from_secs(1_440_938_160))
+        );
+        assert!(date_header(b"yesterday").is_none());
+    }
+
+    /// No `Date` header a server can send panics the parser.
+    #[test]
+    fn hostile_date_headers_never_panic() {
+        let fixed = [
+            "Fri, 31 Dec 9999 23:59:59 GMT",
+            "Sat, 01 Jan 10000 00:00:00 GMT",
+            "Mon, 01 Jan 0000 00:00:00 GMT",
+            "Thu, 01 Jan 1970 00:00:00 GMT",
+            "Wed, 31 Dec 1969 23:59:59 GMT",
+            "Sun, 99 Zzz 2015 99:99:99 GMT",
+            "Sun, 30 Aug 18446744073709551616 12:36:00 GMT",
+            "Sun, 30 Aug -9223372036854775808 12:36:00 GMT",
+            "Sun, 30 Aug 2015 18446744073709551615:00:00 GMT",
+            "Sun, 4294967296 Aug 2015 12:36:00 GMT",
+            "Sun, 29 Feb 2015 12:36:00 GMT",
+            "Sun,",
+            "",
+            "\u{e9}t\u{e9}, 30 Aug 2015 12:36:00 GMT",
+        ];
+        for d in fixed {
+            let _ = date_header(d.as_bytes());
+        }
+        // Every numeric field pushed through large, negative and odd values.
+        let nums = [
+            "0",
+            "-1",
+            "00",
+            "99",
+            "2147483648",
+            "9223372036854775807",
+            "1e9",
+            "+5",
+        ];
+        for y in nums {
+            for day in nums {
+                for t in nums {
+                    let v = format!("Sun, {day} Aug {y} {t}:{t}:{t} GMT");
+                    let _ = date_header(v.as_bytes());
+                }
+            }
+        }
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..20_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let len = (seed % 40) as usize;
+            const CHARS: &[u8] = b"0123456789 :,-ADFGJMNOSTadefglnoprtuy\t";
+            let bytes: Vec<u8> = (0..len)
+                .map(|i| CHARS[(seed >> (i % 56)) as usize % CHARS.len()])
+                .collect();
+            let _ = date_header(&bytes);
+        }
     }
 
     #[test]

@@ -561,12 +561,13 @@ fn multi_auth_doc_example_filled_in() {
 
 /// As Amplify CLI writes it: the `AppSync` entries of the auth plugin give the API's modes and,
 /// with `Default`, the default name.
-#[test]
-fn multi_auth_with_appsync_entries() {
+/// The multi-auth example with `AppSync` entries for three modes (user pools the `Default`)
+/// whose `ApiUrl` is written `api_url`.
+fn multi_auth_with_entries_at(api_url: &str) -> Value {
     let mut v: Value =
         serde_json::from_str(&filled("gen1_graphql_authz_modes_multi_auth.json")).unwrap();
     let entry = |mode: &str, key: Option<&str>| {
-        let mut e = json!({"ApiUrl": GRAPHQL_URL, "Region": "us-west-2", "AuthMode": mode,
+        let mut e = json!({"ApiUrl": api_url, "Region": "us-west-2", "AuthMode": mode,
             "ClientDatabasePrefix": format!("notes_{mode}")});
         if let Some(k) = key {
             e["ApiKey"] = json!(k);
@@ -578,7 +579,12 @@ fn multi_auth_with_appsync_entries() {
         "notes_API_KEY": entry("API_KEY", Some("[API_KEY]")),
         "notes_AWS_IAM": entry("AWS_IAM", None),
     }}}});
-    let config = Config::from_json(&v).unwrap();
+    v
+}
+
+#[test]
+fn multi_auth_with_appsync_entries() {
+    let config = Config::from_json(&multi_auth_with_entries_at(GRAPHQL_URL)).unwrap();
     assert_eq!(
         config.default_endpoint(EndpointType::GraphQL),
         Some("[FRIENDLY-NAME-API-WITH-USER-POOLS]")
@@ -1192,5 +1198,138 @@ fn builder_config() {
             "endpoint \"a\".authorizationType: missing; expected one of API_KEY, AWS_IAM",
             "default GraphQL endpoint \"r\" is a REST endpoint",
         ],
+    );
+}
+
+// ----------------------------------------------------------------------------------------------
+// Hostile or sloppy files (issue 8)
+
+/// Amplify CLI versions write the `AppSync` entries' `ApiUrl` with another host case or a
+/// trailing `/`: they still describe the API of `awsAPIPlugin`.
+#[test]
+fn gen1_appsync_entries_match_by_normalised_url() {
+    let sloppy = GRAPHQL_URL
+        .replace("xyz.appsync-api", "XYZ.AppSync-Api")
+        .replace(".com/", ".com:443/")
+        + "/";
+    let config = Config::from_json(&multi_auth_with_entries_at(&sloppy)).unwrap();
+    assert_eq!(
+        config.default_endpoint(EndpointType::GraphQL),
+        Some("[FRIENDLY-NAME-API-WITH-USER-POOLS]")
+    );
+    for (name, mode) in MULTI_NAMES {
+        let e = config.endpoint(name).unwrap();
+        let mut expected = modes(&[AuthMode::ApiKey, AuthMode::Iam, AuthMode::UserPools]);
+        expected.insert(mode);
+        assert_eq!(e.enabled_modes(), Some(&expected), "{name}");
+        assert!(!e.allows(AuthMode::Lambda), "{name}");
+    }
+}
+
+#[test]
+fn gen2_none_default_is_refused_at_its_key_path() {
+    for none in ["NONE", "none"] {
+        let mut v = fixture_json("gen2_outputs_data_rest_auth.json");
+        v["data"]["default_authorization_type"] = json!(none);
+        let e = Config::from_json(&v).unwrap_err();
+        assert!(e.is_config());
+        let msg = e.to_string();
+        assert!(
+            msg.starts_with(
+                "invalid configuration: data.default_authorization_type: NONE is not an AppSync \
+                 authorization type"
+            ),
+            "{msg}"
+        );
+        // One problem, not a second "missing" one for the same key.
+        assert!(!msg.contains("missing"), "{msg}");
+    }
+}
+
+/// Sections this crate does not read yet stay reachable, as written; they never show in Debug.
+#[test]
+fn unknown_keys_are_kept() {
+    let mut v = fixture_json("gen2_outputs_data_rest_auth.json");
+    let events = json!({"url": "https://ev.appsync-api.us-east-1.amazonaws.com/event",
+        "aws_region": "us-east-1", "api_key": "da2-eventskey000000000000000",
+        "default_authorization_type": "API_KEY"});
+    v["custom"]["events"] = events.clone();
+    v["storage"] = json!({"bucket_name": "b", "aws_region": "us-east-1"});
+    v["data"]["model_introspection"] = json!({"version": 1});
+    let config = Config::from_json(&v).unwrap();
+    assert_eq!(config.custom().unwrap()["events"], events);
+    assert!(config.custom().unwrap().contains_key("API"));
+    let raw = config.raw().unwrap();
+    assert_eq!(raw["storage"]["bucket_name"], "b");
+    assert_eq!(raw["data"]["model_introspection"]["version"], 1);
+    let debug = format!(
+        "{config:?} {:?}",
+        Client::builder().config(config.clone()).build().unwrap()
+    );
+    assert!(!debug.contains("da2-eventskey"), "{debug}");
+    assert!(!debug.contains("da2-gen2fixturekey"), "{debug}");
+
+    // Gen1 documents are kept too; a configuration built in code has none.
+    let gen1 = load("gen1_http_loopback.json");
+    assert!(gen1.raw().is_some());
+    assert!(gen1.custom().is_none());
+    let built = Config::builder()
+        .endpoint(EndpointConfig::graphql("a", GRAPHQL_URL).authorization_type(AuthMode::Iam))
+        .build()
+        .unwrap();
+    assert!(built.raw().is_none());
+}
+
+/// A URL's query (a realtime URL may carry the `header=` handshake) and user info never show
+/// in `Debug` of an endpoint, a configuration, a builder or a client.
+#[test]
+fn debug_redacts_url_queries_and_user_info() {
+    let handshake =
+        "header=eyJob3N0IjoiYSIsIngtYXBpLWtleSI6ImRhMi1zZWNyZXQifQ%3D%3D&payload=e30%3D";
+    let endpoint = || {
+        EndpointConfig::graphql(
+            "a",
+            "https://user:hunter2@xyz.appsync-api.us-west-2.amazonaws.com/graphql?sig=topsecret",
+        )
+        .authorization_type(AuthMode::Iam)
+        .realtime_url(format!(
+            "wss://xyz.appsync-realtime-api.us-west-2.amazonaws.com/graphql?{handshake}"
+        ))
+    };
+    let builder = Config::builder().endpoint(endpoint());
+    let mut texts = vec![format!("{builder:?}"), format!("{:?}", endpoint())];
+    let config = builder
+        .endpoint(EndpointConfig::rest(
+            "r",
+            "https://bob:pw@x1.execute-api.us-west-2.amazonaws.com/prod?k=restsecret",
+        ))
+        .build()
+        .unwrap();
+    texts.push(format!("{config:?}"));
+    texts.push(format!("{config:#?}"));
+    texts.push(format!("{:?}", config.endpoints()));
+    let client = Client::builder().config(config).build().unwrap();
+    texts.push(format!("{client:?}"));
+    let all = texts.join("\n");
+    for secret in [
+        "eyJob3N0",
+        "hunter2",
+        "topsecret",
+        "restsecret",
+        "pw@",
+        "user:",
+        "bob",
+    ] {
+        assert!(!all.contains(secret), "{secret} leaked into:\n{all}");
+    }
+    assert!(
+        all.contains(
+            "https://<redacted>@xyz.appsync-api.us-west-2.amazonaws.com/graphql?<redacted>"
+        ),
+        "{all}"
+    );
+    assert!(
+        all.contains("wss://xyz.appsync-realtime-api.us-west-2.amazonaws.com/graphql?<redacted>"),
+        "{all}"
     );
 }

@@ -473,6 +473,25 @@ async fn wrong_api_key_is_a_401_error() {
     assert_eq!(resp.data, Some(json!({"getNote": {"id": "seed"}})));
 }
 
+/// The simulator answers a document it cannot parse with `200 {"errorMessage": …}` (neither
+/// `data` nor `errors`): that is an `Err` carrying its message, not an empty `Ok`.
+#[tokio::test]
+async fn a_syntax_error_is_an_err_with_the_simulators_message() {
+    let sim = Simulator::start();
+    let client = client(&sim);
+    let err = client
+        .graphql(GraphQLRequest::new("{ getNote(id: "))
+        .send()
+        .await
+        .expect_err("an unparsable document is not a GraphQL answer");
+    assert!(err.is_decode(), "{err:?}");
+    assert!(err.to_string().contains("Syntax Error"), "{err}");
+    assert!(
+        err.graphql_errors()[0].message.contains("Syntax Error"),
+        "{err:?}"
+    );
+}
+
 #[tokio::test]
 async fn mutation_then_query_sees_the_new_note() {
     let sim = Simulator::start();

@@ -93,7 +93,15 @@ pub(crate) fn jwt_expiry(token: &str) -> Option<SystemTime> {
         .ok()?;
     let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
     let exp = claims.get("exp")?.as_f64()?;
-    (exp.is_finite() && exp >= 0.0).then(|| SystemTime::UNIX_EPOCH + Duration::from_secs_f64(exp))
+    if exp.is_nan() {
+        return None;
+    }
+    if exp < 0.0 {
+        // Before 1970: long expired, whatever it means.
+        return Some(SystemTime::UNIX_EPOCH);
+    }
+    // Too far out for `Duration` or `SystemTime`: as good as no expiry, so none is known.
+    SystemTime::UNIX_EPOCH.checked_add(Duration::try_from_secs_f64(exp).ok()?)
 }
 
 /// Gives tokens for a mode. Registered per mode with
@@ -244,12 +252,7 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     fn jwt(exp: u64) -> String {
-        let b = |v: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
-        format!(
-            "{}.{}.sig",
-            b(r#"{"alg":"none"}"#),
-            b(&format!(r#"{{"exp":{exp}}}"#))
-        )
+        jwt_with(&exp.to_string())
     }
 
     #[test]
@@ -261,6 +264,84 @@ mod tests {
         );
         assert_eq!(Token::new("opaque").expires_at(), None);
         assert_eq!(jwt_expiry("a.!!!.c"), None);
+    }
+
+    fn jwt_with(exp_json: &str) -> String {
+        let b = |v: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
+        format!(
+            "{}.{}.sig",
+            b(r#"{"alg":"none"}"#),
+            b(&format!(r#"{{"exp":{exp_json}}}"#))
+        )
+    }
+
+    /// No `exp` a token can hold panics, whatever its size or type.
+    #[test]
+    fn any_exp_is_read_without_panicking() {
+        let far = [
+            "1e300",
+            "1.7976931348623157e308",
+            "18446744073709551615",
+            "18446744073709551616",
+            "9223372036854775807",
+            "9223372036854775808",
+            "1e19",
+            "253402300800",
+            "-1",
+            "-1e300",
+            "-0",
+            "0.5",
+            "-9223372036854775809",
+            "\"2000000000\"",
+            "null",
+            "true",
+            "[1]",
+            "{\"a\":1}",
+        ];
+        for exp in far {
+            let _ = Token::new(jwt_with(exp)).expires_at();
+        }
+        assert_eq!(jwt_expiry(&jwt_with("1e300")), None);
+        assert_eq!(jwt_expiry(&jwt_with("-5")), Some(SystemTime::UNIX_EPOCH));
+        assert_eq!(jwt_expiry(&jwt_with("\"2000000000\"")), None);
+        // Generated: every power of ten and its negation, with fractions.
+        for e in -320..=320 {
+            for m in ["1", "9.99", "4.2"] {
+                for sign in ["", "-"] {
+                    let _ = jwt_expiry(&jwt_with(&format!("{sign}{m}e{e}")));
+                }
+            }
+        }
+    }
+
+    /// A token whose `exp` is absurd still goes through the cache (which computes a refresh
+    /// time from it) without a panic.
+    #[tokio::test]
+    async fn the_cache_survives_absurd_expiries() {
+        for exp in [
+            "1e300",
+            "-1e300",
+            "18446744073709551616",
+            "9223372036854775807",
+            "0",
+        ] {
+            let token = jwt_with(exp);
+            let cache = TokenCache::new(
+                AuthMode::Oidc,
+                Arc::new(StaticToken::new(token)),
+                Duration::from_secs(5),
+            );
+            cache.get(TokenKind::Access).await.unwrap();
+            cache.get(TokenKind::Access).await.unwrap();
+        }
+        for at in [
+            SystemTime::UNIX_EPOCH,
+            SystemTime::UNIX_EPOCH + Duration::from_secs(u64::MAX / 4),
+        ] {
+            let p = token_fn(move |_| async move { Ok(Token::new("t").with_expiry(at)) });
+            let cache = TokenCache::new(AuthMode::Oidc, Arc::new(p), Duration::from_secs(5));
+            cache.get(TokenKind::Access).await.unwrap();
+        }
     }
 
     #[tokio::test]

@@ -125,7 +125,7 @@ pub(super) fn parse(obj: &Map<String, Value>) -> Result<Config> {
             if ty == EndpointType::GraphQL {
                 if let Some(url) = &b.url {
                     let same: Vec<&AppSyncEntry> =
-                        appsync.iter().filter(|a| &a.url == url).collect();
+                        appsync.iter().filter(|a| same_url(&a.url, url)).collect();
                     if !same.is_empty() {
                         let modes: BTreeSet<&'static str> = same
                             .iter()
@@ -151,8 +151,10 @@ pub(super) fn parse(obj: &Map<String, Value>) -> Result<Config> {
     // The AppSync "Default" entry names the default API (and its mode picks among its names).
     if graphql.len() > 1 {
         if let Some(d) = appsync.iter().find(|a| a.name == "Default") {
-            let same_url: Vec<&(String, String, Option<String>)> =
-                graphql.iter().filter(|(_, u, _)| *u == d.url).collect();
+            let same_url: Vec<&(String, String, Option<String>)> = graphql
+                .iter()
+                .filter(|(_, u, _)| same_url(u, &d.url))
+                .collect();
             let by_mode = same_url
                 .iter()
                 .find(|(_, _, m)| m.as_deref() == d.mode.map(AuthMode::as_str));
@@ -163,6 +165,22 @@ pub(super) fn parse(obj: &Map<String, Value>) -> Result<Config> {
     }
 
     builder.build_with(r.problems)
+}
+
+/// Whether two URLs name one API although written differently: host case, a default port, a
+/// trailing `/` (Amplify CLI versions differ on these between `awsAPIPlugin` and `AppSync`).
+fn same_url(a: &str, b: &str) -> bool {
+    fn key(raw: &str) -> Option<String> {
+        // `url` lowercases the host and drops a default port already.
+        let mut u = url::Url::parse(raw.trim()).ok()?;
+        let path = u.path().trim_end_matches('/').to_owned();
+        u.set_path(&path);
+        Some(u.into())
+    }
+    match (key(a), key(b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => a == b,
+    }
 }
 
 fn read_pools(
@@ -200,6 +218,31 @@ fn read_pools(
                 pool.region = region;
             }
             *builder = std::mem::take(builder).identity_pool(pool);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_url;
+
+    #[test]
+    fn urls_match_when_written_differently() {
+        let a = "https://abc.appsync-api.us-east-1.amazonaws.com/graphql";
+        for b in [
+            "https://ABC.AppSync-API.us-east-1.amazonaws.com/graphql",
+            "https://abc.appsync-api.us-east-1.amazonaws.com/graphql/",
+            "https://abc.appsync-api.us-east-1.amazonaws.com:443/graphql",
+            " https://abc.appsync-api.us-east-1.amazonaws.com/graphql",
+        ] {
+            assert!(same_url(a, b), "{b}");
+        }
+        for b in [
+            "https://abc.appsync-api.us-east-1.amazonaws.com/graphql2",
+            "http://abc.appsync-api.us-east-1.amazonaws.com/graphql",
+            "https://abd.appsync-api.us-east-1.amazonaws.com/graphql",
+        ] {
+            assert!(!same_url(a, b), "{b}");
         }
     }
 }

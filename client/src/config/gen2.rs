@@ -7,6 +7,7 @@ use super::{
     json_type, Config, ConfigFormat, EndpointBuilder, EndpointType, FieldKeys, IdentityPoolConfig,
     UserPoolConfig,
 };
+use crate::auth::AuthMode;
 use crate::error::Result;
 
 /// The name given to the `data` GraphQL API, which Gen2 does not name.
@@ -59,12 +60,27 @@ pub(super) fn parse(obj: &Map<String, Value>) -> Result<Config> {
     }
 
     if let Some(data) = r.object(obj, "data", "") {
+        let mut default_mode = r.string(data, "default_authorization_type", "data");
+        if default_mode
+            .as_deref()
+            .is_some_and(|m| m.parse::<AuthMode>() == Ok(AuthMode::None))
+        {
+            // Left unset, the endpoint check sees this problem and adds no "missing" one.
+            r.problems.push(
+                "data.default_authorization_type: NONE is not an AppSync authorization type \
+                 (amplify_outputs.json allows AMAZON_COGNITO_USER_POOLS, API_KEY, AWS_IAM, \
+                 AWS_LAMBDA, OPENID_CONNECT); regenerate the file, or build the endpoint in code \
+                 with AuthMode::None for a proxy that needs no auth"
+                    .to_owned(),
+            );
+            default_mode = None;
+        }
         let b = EndpointBuilder {
             name: DATA_API_NAME.to_owned(),
             endpoint_type: EndpointType::GraphQL,
             url: r.string(data, "url", "data"),
             region: r.string(data, "aws_region", "data"),
-            authorization_type: r.string(data, "default_authorization_type", "data"),
+            authorization_type: default_mode,
             api_key: r.string(data, "api_key", "data").map(Into::into),
             // Gen2 lists the additional modes only; the check adds the default one.
             enabled_modes: Some(

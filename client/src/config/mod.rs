@@ -162,12 +162,15 @@ impl fmt::Debug for EndpointConfig {
         f.debug_struct("EndpointConfig")
             .field("name", &self.name)
             .field("endpoint_type", &self.endpoint_type)
-            .field("url", &self.url.as_str())
+            .field("url", &redacted_url(&self.url))
             .field("region", &self.region)
             .field("authorization_type", &self.authorization_type)
             .field("api_key", &self.api_key)
             .field("enabled_modes", &self.enabled_modes)
-            .field("realtime_url", &self.realtime_url.as_ref().map(Url::as_str))
+            .field(
+                "realtime_url",
+                &self.realtime_url.as_ref().map(redacted_url),
+            )
             .finish()
     }
 }
@@ -422,7 +425,11 @@ impl fmt::Debug for EndpointBuilder {
         f.debug_struct("EndpointBuilder")
             .field("name", &self.name)
             .field("endpoint_type", &self.endpoint_type)
-            .field("url", &self.url)
+            .field("url", &self.url.as_deref().map(redacted_raw_url))
+            .field(
+                "realtime_url",
+                &self.realtime_url.as_deref().map(redacted_raw_url),
+            )
             .field("authorization_type", &self.authorization_type)
             .field("api_key", &self.api_key)
             .finish_non_exhaustive()
@@ -484,6 +491,37 @@ fn valid_region(r: &str) -> bool {
         && parts
             .last()
             .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// A URL safe to print: without user info, query and fragment, which may carry credentials (a
+/// realtime URL's `header=` handshake query, a `user:password@` prefix, a signed query).
+pub(crate) fn redacted_url(url: &Url) -> String {
+    let mut u = url.clone();
+    let had_userinfo = !url.username().is_empty() || url.password().is_some();
+    u.set_query(None);
+    u.set_fragment(None);
+    // Fails only for URLs that cannot carry user info at all.
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
+    let mut out = u.to_string();
+    if had_userinfo {
+        if let Some(i) = out.find("://") {
+            out.insert_str(i + 3, "<redacted>@");
+        }
+    }
+    if url.query().is_some() {
+        out.push_str("?<redacted>");
+    }
+    if url.fragment().is_some() {
+        out.push_str("#<redacted>");
+    }
+    out
+}
+
+/// [`redacted_url`] of a URL not parsed yet; one that does not parse shows as `<invalid>`
+/// (it may be anything, a secret included).
+pub(crate) fn redacted_raw_url(raw: &str) -> String {
+    Url::parse(raw).map_or_else(|_| "<invalid>".to_owned(), |u| redacted_url(&u))
 }
 
 /// Whether a URL points at this machine (plain `http://` is allowed only there by default).
@@ -572,14 +610,36 @@ pub enum ConfigFormat {
     Builder,
 }
 
-/// The whole configuration: named endpoints, the default GraphQL and REST names, Cognito pools.
-#[derive(Clone, Debug)]
+/// The whole configuration: named endpoints, the default GraphQL and REST names, Cognito pools,
+/// and the document it was read from (for sections this crate does not read yet).
+#[derive(Clone)]
 pub struct Config {
     endpoints: Vec<EndpointConfig>,
     default_graphql: Option<String>,
     default_rest: Option<String>,
     auth: AuthConfig,
     format: ConfigFormat,
+    /// Shared: the document can be large and a `Config` is cloned into every client.
+    raw: Option<std::sync::Arc<serde_json::Value>>,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The document holds API keys (e.g. `custom.events.api_key`): show only its top keys.
+        let raw_keys = self
+            .raw
+            .as_deref()
+            .and_then(serde_json::Value::as_object)
+            .map(|o| o.keys().map(String::as_str).collect::<Vec<_>>());
+        f.debug_struct("Config")
+            .field("endpoints", &self.endpoints)
+            .field("default_graphql", &self.default_graphql)
+            .field("default_rest", &self.default_rest)
+            .field("auth", &self.auth)
+            .field("format", &self.format)
+            .field("raw_keys", &raw_keys)
+            .finish()
+    }
 }
 
 impl Config {
@@ -622,20 +682,23 @@ impl Config {
             "geo",
             "notifications",
         ];
-        if obj.contains_key("version") && GEN2_KEYS.iter().any(|k| obj.contains_key(*k)) {
-            gen2::parse(obj)
-        } else if obj.contains_key("api")
-            || obj.contains_key("auth")
-            || obj.contains_key("awsAPIPlugin")
-            || gen1::looks_like_plugin(obj)
-        {
-            gen1::parse(obj)
-        } else {
-            Err(Error::config(
+        let mut config =
+            if obj.contains_key("version") && GEN2_KEYS.iter().any(|k| obj.contains_key(*k)) {
+                gen2::parse(obj)?
+            } else if obj.contains_key("api")
+                || obj.contains_key("auth")
+                || obj.contains_key("awsAPIPlugin")
+                || gen1::looks_like_plugin(obj)
+            {
+                gen1::parse(obj)?
+            } else {
+                return Err(Error::config(
                 "not an Amplify configuration: expected amplify_outputs.json (with \"version\" and \
                  \"data\") or amplifyconfiguration.json (with \"api.plugins.awsAPIPlugin\")",
-            ))
-        }
+            ));
+            };
+        config.raw = Some(std::sync::Arc::new(value.clone()));
+        Ok(config)
     }
 
     /// Every endpoint, sorted by name.
@@ -664,6 +727,24 @@ impl Config {
     /// Which format it was read from.
     pub fn format(&self) -> ConfigFormat {
         self.format
+    }
+
+    /// The whole document the configuration was read from, unknown keys included (`None` for a
+    /// configuration built in code). Sections this crate does not read yet (Gen2 `storage`,
+    /// `data.model_introspection`, …) are here as they were written. It holds the file's
+    /// secrets (API keys): keep it out of logs.
+    pub fn raw(&self) -> Option<&serde_json::Value> {
+        self.raw.as_deref()
+    }
+
+    /// Gen2's `custom` object (what the backend added with `backend.addOutput({custom: …})`),
+    /// as written: e.g. `custom.events` for an AppSync Events API, which this crate does not
+    /// call yet. `custom.API` is also read as REST endpoints.
+    pub fn custom(&self) -> Option<&serde_json::Map<String, serde_json::Value>> {
+        match self.format {
+            ConfigFormat::Gen2 => self.raw()?.get("custom")?.as_object(),
+            _ => None,
+        }
     }
 }
 
@@ -781,6 +862,7 @@ impl ConfigBuilder {
             default_rest: self.default_rest,
             auth: self.auth,
             format: self.format.unwrap_or(ConfigFormat::Builder),
+            raw: None,
         })
     }
 }

@@ -29,6 +29,7 @@ struct DisruptionInner {
     close: Option<(u16, String)>,
     status: Option<StatusCode>,
     error_type: Option<String>,
+    request_id: Option<String>,
 }
 
 impl Disruption {
@@ -39,6 +40,7 @@ impl Disruption {
             close: None,
             status: None,
             error_type: None,
+            request_id: None,
         }))
     }
 
@@ -66,6 +68,11 @@ impl Disruption {
     pub fn error_type(&self) -> Option<&str> {
         self.0.error_type.as_deref()
     }
+
+    /// The server's request id (`x-amzn-RequestId`) of a refused upgrade, for support.
+    pub fn request_id(&self) -> Option<&str> {
+        self.0.request_id.as_deref()
+    }
 }
 
 impl fmt::Display for Disruption {
@@ -86,6 +93,9 @@ impl fmt::Debug for Disruption {
         }
         if let Some(t) = &self.0.error_type {
             d.field("error_type", t);
+        }
+        if let Some(id) = &self.0.request_id {
+            d.field("request_id", id);
         }
         d.finish()
     }
@@ -108,6 +118,8 @@ pub(crate) struct Failure {
     pub body: Bytes,
     pub date: Option<SystemTime>,
     pub close: Option<(u16, String)>,
+    /// The server's id of a refused upgrade.
+    pub request_id: Option<String>,
     /// A provider's error, shared by every subscription's error.
     pub auth: Option<SharedError>,
 }
@@ -125,6 +137,7 @@ impl Failure {
             body: Bytes::new(),
             date: None,
             close: None,
+            request_id: None,
             auth: None,
         }
     }
@@ -189,11 +202,9 @@ impl Failure {
                 if let Some(t) = &error_type {
                     message.push_str(&format!(" ({t})"));
                 }
-                if let Some(id) = &request_id {
-                    message.push_str(&format!(" [request id {id}]"));
-                }
                 Failure {
                     refused,
+                    request_id,
                     status: Some(status),
                     error_type,
                     errors,
@@ -254,7 +265,8 @@ impl Failure {
                 self.error_type.clone(),
                 self.errors.clone(),
                 self.body.clone(),
-            ),
+            )
+            .with_request_id(self.request_id.clone()),
             // The message already quotes the first error entry.
             None => Error::realtime_errors_quoted(self.message.clone(), self.errors.clone()),
         }
@@ -267,6 +279,7 @@ impl Failure {
             close: self.close.clone(),
             status: self.status,
             error_type: self.error_type.clone(),
+            request_id: self.request_id.clone(),
         }))
     }
 

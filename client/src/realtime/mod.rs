@@ -79,9 +79,7 @@ impl Identity {
         fn eq(a: Option<&crate::secret::Secret>, b: Option<&crate::secret::Secret>) -> bool {
             match (a, b) {
                 (None, None) => true,
-                (Some(a), Some(b)) => {
-                    constant_time_eq(a.expose().as_bytes(), b.expose().as_bytes())
-                }
+                (Some(a), Some(b)) => a.ct_eq(b),
                 _ => false,
             }
         }
@@ -90,14 +88,6 @@ impl Identity {
         let token = eq(self.auth_token.as_ref(), other.auth_token.as_ref());
         key & token
     }
-}
-
-/// Equality whose time depends on the lengths only, not on where the bytes differ.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// The client's sockets.

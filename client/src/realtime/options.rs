@@ -131,10 +131,7 @@ pub struct RealtimeOptions {
 impl fmt::Debug for RealtimeOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // A proxy URL may carry credentials: only its scheme, host and path are shown.
-        let proxy = self.proxy.as_deref().map(|p| match url::Url::parse(p) {
-            Ok(u) => super::url::redacted(&u),
-            Err(_) => "<invalid>".to_owned(),
-        });
+        let proxy = self.proxy.as_deref().map(crate::config::redacted_raw_url);
         f.debug_struct("RealtimeOptions")
             .field("handshake", &self.handshake)
             .field("connect_timeout", &self.connect_timeout)

@@ -224,16 +224,7 @@ pub(crate) fn errors_of(payload: Option<&Value>) -> Vec<GraphQLError> {
 }
 
 fn plain_error(message: &str, error_type: Option<&str>) -> GraphQLError {
-    GraphQLError {
-        message: message.to_owned(),
-        error_type: error_type.map(str::to_owned),
-        error_info: None,
-        data: None,
-        path: None,
-        locations: None,
-        extensions: None,
-        extra: Map::new(),
-    }
+    GraphQLError::plain(message, error_type.map(str::to_owned))
 }
 
 fn types(errors: &[GraphQLError]) -> impl Iterator<Item = &str> {

@@ -215,13 +215,6 @@ fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-/// The request id AWS services put on answers, under any of its spellings.
-pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
-    ["x-amzn-requestid", "x-amz-request-id", "x-amz-apigw-id"]
-        .iter()
-        .find_map(|n| header_str(headers, n))
-}
-
 impl Connector for WsConnector {
     fn connect(&self, auth: AuthObject) -> BoxFuture<'static, Result<Opened, ConnectError>> {
         let url = match self.method {
@@ -251,7 +244,7 @@ impl Connector for WsConnector {
                 .send()
                 .await
                 .map_err(|e| ConnectError::Failed(describe(&e)))?;
-            let request_id = request_id(response.headers());
+            let request_id = crate::error::request_id_header(response.headers());
             if response.status() != StatusCode::SWITCHING_PROTOCOLS {
                 return Err(refused(response, request_id).await);
             }

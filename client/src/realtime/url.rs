@@ -90,19 +90,10 @@ pub(crate) fn with_auth_query(url: &Url, header_json: &str) -> Url {
     url
 }
 
-/// The URL without its query and fragment: safe to log (the query may carry the handshake's
-/// credentials).
+/// The URL without its query, fragment and user info: safe to log (the query may carry the
+/// handshake's credentials).
 pub(crate) fn redacted(url: &Url) -> String {
-    let mut u = url.clone();
-    let had_query = u.query().is_some();
-    u.set_query(None);
-    u.set_fragment(None);
-    let _ = u.set_password(None);
-    if had_query {
-        format!("{u}?<redacted>")
-    } else {
-        u.to_string()
-    }
+    crate::config::redacted_url(url)
 }
 
 #[cfg(test)]
