@@ -214,3 +214,43 @@ async fn a_frame_over_16_mib_is_a_loss_with_its_cause_and_the_subscription_resum
         SubscriptionEvent::Resumed { .. }
     ));
 }
+
+#[tokio::test]
+async fn a_burst_of_200_000_events_with_the_default_options_loses_none() {
+    let (url, mut sockets) = server(Some("graphql-ws")).await;
+    // Default realtime options (the test client above shortens timers only).
+    let config = Config::builder()
+        .endpoint(
+            EndpointConfig::graphql("notes", &url)
+                .authorization_type(AuthMode::ApiKey)
+                .api_key("da2-wiretestkey0000000000000000"),
+        )
+        .build()
+        .unwrap();
+    let client = Client::builder().config(config).build().unwrap();
+    let start = client.subscribe_graphql(GraphQLRequest::new(DOC)).start();
+    let (sub, (mut ws, ws_id)) = tokio::join!(start, async {
+        let mut ws = within("a socket", sockets.recv()).await.unwrap();
+        let id = handshake(&mut ws).await;
+        (ws, id)
+    });
+    let mut sub = sub.unwrap();
+    const N: u64 = 200_000;
+    // The server writes the whole burst as fast as it can (about 15 MB, past the 8 MiB budget;
+    // with the old default of 64 events per subscription, most of it was dropped).
+    let sender = tokio::spawn(async move {
+        for n in 0..N {
+            let f = json!({"type": "data", "id": ws_id, "payload": {"data": {"onX": {"n": n}}}});
+            ws.feed(Message::text(f.to_string())).await.unwrap();
+        }
+        ws.flush().await.unwrap();
+        ws
+    });
+    for n in 0..N {
+        match within("an event", sub.next()).await.unwrap().unwrap() {
+            SubscriptionEvent::Data(r) => assert_eq!(r.data.unwrap()["onX"]["n"], n),
+            other => panic!("event {n}: {other:?}"),
+        }
+    }
+    drop(sender.await.unwrap());
+}
