@@ -470,7 +470,7 @@ impl<T: serde::de::DeserializeOwned> GraphQLCall<T> {
     pub async fn into_http_request(self) -> crate::Result<http::Request<bytes::Bytes>> {
         let inner = &self.client.inner;
         let call = self.prepare(inner)?;
-        Ok(inner.build_request(&call, 0).await?.0)
+        crate::transport::to_http(inner.build_request(&call, 0).await?.0)
     }
 
     /// Sends the call. GraphQL errors in a `200` answer are in [`Response::errors`]; a non-2xx

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use url::Url;
 
-use crate::auth::iam::{sign_request, Service};
+use crate::auth::iam::{sign_parts, Service};
 use crate::auth::token::{BoxFuture, Lease};
 use crate::auth::{api_key, AuthMode, TokenKind};
 use crate::client::ClientInner;
@@ -301,6 +301,22 @@ fn location_host(headers: &HeaderMap, request: &Url) -> String {
     }
 }
 
+/// A `reqwest` request as an `http` one (for interceptors and `into_http_request`).
+pub(crate) fn to_http(mut req: reqwest::Request) -> Result<http::Request<Bytes>> {
+    let body = req
+        .body()
+        .and_then(reqwest::Body::as_bytes)
+        .map(Bytes::copy_from_slice)
+        .unwrap_or_default();
+    let mut out = http::Request::builder()
+        .method(req.method().clone())
+        .uri(req.url().as_str())
+        .body(body)
+        .map_err(|e| Error::request("the request could not be built").with_source(e))?;
+    *out.headers_mut() = std::mem::take(req.headers_mut());
+    Ok(out)
+}
+
 /// Puts each header of `layer` onto `headers`, replacing the values an earlier layer gave that
 /// name and keeping every value this layer gives it (`.header(k, "1").header(k, "2")` sends
 /// both).
@@ -319,7 +335,7 @@ impl ClientInner {
         &self,
         call: &Call<'_>,
         attempt: u32,
-    ) -> Result<(http::Request<Bytes>, Option<Lease>)> {
+    ) -> Result<(reqwest::Request, Option<Lease>)> {
         // Only interceptors and header providers see the context: build it for them alone.
         let context =
             (!self.interceptors.is_empty() || !self.header_providers.is_empty()).then(|| {
@@ -330,11 +346,10 @@ impl ClientInner {
                     attempt,
                 }
             });
-        let mut req = http::Request::builder()
-            .method(call.method.clone())
-            .uri(call.url.as_str())
-            .body(call.body.clone())
-            .map_err(|e| Error::request("the request could not be built").with_source(e))?;
+        // Built once, as `reqwest` sends it: the URL was parsed when the configuration was, and
+        // the body is shared, not copied.
+        let mut req = reqwest::Request::new(call.method.clone(), call.url.as_ref().clone());
+        *req.body_mut() = Some(reqwest::Body::from(call.body.clone()));
         let h = req.headers_mut();
         let host = if call.url.host_str() == call.endpoint.url().host_str()
             && call.url.port() == call.endpoint.url().port()
@@ -430,12 +445,18 @@ impl ClientInner {
             AuthMode::Iam | AuthMode::None => {}
         }
 
-        if let Some(context) = &context {
+        if let Some(context) = context.as_ref().filter(|_| !self.interceptors.is_empty()) {
+            // Interceptors see (and may change) an `http::Request`, the public type.
+            let mut http_req = to_http(req)?;
             for i in &self.interceptors {
-                i.intercept(&mut req, context).map_err(|e| {
+                i.intercept(&mut http_req, context).map_err(|e| {
                     Error::request("an interceptor refused the request").with_source(e)
                 })?;
             }
+            req = reqwest::Request::try_from(http_req).map_err(|e| {
+                Error::request("the intercepted request could not be built")
+                    .with_source(e.without_url())
+            })?;
         }
 
         if call.mode == AuthMode::Iam {
@@ -457,7 +478,24 @@ impl ClientInner {
                     call.endpoint.key_path()
                 ))
             })?;
-            sign_request(&mut req, &creds, region, call.service, self.skew.now())?;
+            // Signed over the body as sent (an interceptor may have replaced it).
+            let mut headers = std::mem::take(req.headers_mut());
+            let body = req
+                .body()
+                .and_then(reqwest::Body::as_bytes)
+                .unwrap_or_default();
+            let signed = sign_parts(
+                req.method(),
+                req.url().as_str(),
+                &mut headers,
+                body,
+                &creds,
+                region,
+                call.service,
+                self.skew.now(),
+            );
+            *req.headers_mut() = headers;
+            signed?;
         }
         Ok((req, lease))
     }
@@ -466,16 +504,12 @@ impl ClientInner {
     /// `ClientBuilder::build`), and the body is read chunk by chunk up to the size limit.
     async fn send_once(
         &self,
-        req: http::Request<Bytes>,
+        mut req: reqwest::Request,
+        url: &Url,
         timeout: Duration,
         attempt: u32,
         span: &tracing::Span,
     ) -> Result<RawResponse> {
-        // Kept to name a redirect's target relative to it; parsed only then.
-        let uri = req.uri().clone();
-        let mut req = reqwest::Request::try_from(req).map_err(|e| {
-            Error::request("the request could not be built").with_source(e.without_url())
-        })?;
         *req.timeout_mut() = Some(timeout);
         let mut resp = self
             .http
@@ -492,9 +526,7 @@ impl ClientInner {
             span.record("error_type", t.as_str());
         }
         if status.is_redirection() {
-            let to = Url::parse(&uri.to_string())
-                .map(|u| location_host(&headers, &u))
-                .unwrap_or_default();
+            let to = location_host(&headers, url);
             return Err(Error::redirect(
                 status,
                 format!(
@@ -597,7 +629,7 @@ impl ClientInner {
                 }
             })?;
             span.record("attempt", attempt);
-            let sent = self.send_once(req, timeout, attempt, span).await;
+            let sent = self.send_once(req, &call.url, timeout, attempt, span).await;
             attempt += 1;
             match sent {
                 Ok(resp) => {

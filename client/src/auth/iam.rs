@@ -170,6 +170,36 @@ pub(crate) fn sign_request(
     service: Service,
     time: SystemTime,
 ) -> Result<()> {
+    let method = request.method().clone();
+    let uri = request.uri().to_string();
+    let mut headers = std::mem::take(request.headers_mut());
+    let r = sign_parts(
+        &method,
+        &uri,
+        &mut headers,
+        request.body(),
+        credentials,
+        region,
+        service,
+        time,
+    );
+    *request.headers_mut() = headers;
+    r
+}
+
+/// Signs a request given by its parts, adding `x-amz-date`, `x-amz-security-token` (temporary
+/// credentials) and `authorization` to `headers`, over the exact body and every header.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn sign_parts(
+    method: &http::Method,
+    uri: &str,
+    headers: &mut http::HeaderMap,
+    body: &[u8],
+    credentials: &Credentials,
+    region: &str,
+    service: Service,
+    time: SystemTime,
+) -> Result<()> {
     let identity: Identity = credentials.clone().into();
     let params = v4::SigningParams::builder()
         .identity(&identity)
@@ -180,33 +210,35 @@ pub(crate) fn sign_request(
         .build()
         .map_err(|e| Error::auth("could not set up SigV4 signing").with_source(e))?
         .into();
-    normalize_header_values(request.headers_mut());
-    let mut headers = Vec::with_capacity(request.headers().len());
-    for (name, value) in request.headers() {
+    normalize_header_values(headers);
+    let mut signed = Vec::with_capacity(headers.len());
+    for (name, value) in headers.iter() {
         let value = value.to_str().map_err(|_| {
             Error::request(format!(
                 "header {name} is not visible ASCII and cannot be signed"
             ))
         })?;
-        headers.push((name.as_str(), value));
+        signed.push((name.as_str(), value));
     }
-    let uri = request.uri().to_string();
     let signable = SignableRequest::new(
-        request.method().as_str(),
+        method.as_str(),
         uri,
-        headers.into_iter(),
-        SignableBody::Bytes(request.body()),
+        signed.into_iter(),
+        SignableBody::Bytes(body),
     )
     .map_err(|e| Error::request("the request cannot be signed").with_source(e))?;
     let (instructions, _signature) = sign(signable, &params)
         .map_err(|e| Error::auth("SigV4 signing failed").with_source(e))?
         .into_parts();
-    instructions.apply_to_request_http1x(request);
-    // The signature and the session token stay out of `Debug` output.
-    for name in [http::header::AUTHORIZATION.as_str(), "x-amz-security-token"] {
-        if let Some(v) = request.headers_mut().get_mut(name) {
-            v.set_sensitive(true);
-        }
+    let (new_headers, _params) = instructions.into_parts();
+    for header in new_headers {
+        let mut value = http::HeaderValue::from_str(header.value())
+            .map_err(|_| Error::auth("SigV4 signing made an invalid header"))?;
+        // The signature and the session token stay out of `Debug` output.
+        value.set_sensitive(header.sensitive() || header.name() == "authorization");
+        let name = http::HeaderName::from_bytes(header.name().as_bytes())
+            .map_err(|_| Error::auth("SigV4 signing made an invalid header"))?;
+        headers.insert(name, value);
     }
     Ok(())
 }

@@ -47,6 +47,7 @@ use tracing::Instrument;
 use super::auth::Authorizer;
 use super::buffer::{Budget, Shared};
 use super::failure::Failure;
+use super::ids::WireIds;
 use super::options::{HandshakeMethod, ReconnectPolicy};
 use super::protocol::{self, AuthObject, ServerMessage};
 use super::socket::{BoxSocket, ConnectError, Connector, Opened, TextFrame, WsMessage};
@@ -165,7 +166,7 @@ pub(crate) fn spawn(
         states,
         full: full.clone(),
         subs: HashMap::new(),
-        ids: HashMap::new(),
+        ids: WireIds::new(),
         conn: Conn::Down,
         epoch: 0,
         authorizing: FuturesUnordered::new(),
@@ -174,8 +175,6 @@ pub(crate) fn spawn(
         paused_since: None,
         idle_since: None,
         exit: false,
-        next_id: 0,
-        id_prefix: format!("{:08x}", fastrand::u32(..)),
         span: span.clone(),
     };
     tokio::spawn(actor.run(first).instrument(span));
@@ -283,7 +282,7 @@ struct Actor {
     full: Arc<AtomicBool>,
     subs: HashMap<u64, Sub>,
     /// Wire id → subscription key.
-    ids: HashMap<String, u64>,
+    ids: WireIds,
     conn: Conn,
     /// Counts the sockets opened; an authorization made for an older one is dropped.
     epoch: u64,
@@ -299,8 +298,6 @@ struct Actor {
     /// When the socket became idle (no subscription).
     idle_since: Option<Instant>,
     exit: bool,
-    next_id: u64,
-    id_prefix: String,
     span: tracing::Span,
 }
 
@@ -404,8 +401,7 @@ impl Actor {
     }
 
     fn new_id(&mut self) -> String {
-        self.next_id += 1;
-        format!("{}-{}", self.id_prefix, self.next_id)
+        self.ids.fresh()
     }
 
     // ---- commands -----------------------------------------------------------------------
@@ -645,7 +641,7 @@ impl Actor {
                 id: id.clone(),
                 deadline: Instant::now() + self.config.start_ack_timeout,
             };
-            self.ids.insert(id, key);
+            self.ids.insert(&id, key);
         }
     }
 
@@ -707,11 +703,8 @@ impl Actor {
         }
         // The frame that comes by the thousand: routed by its id, its text handed over whole.
         if let Some(id) = protocol::data_id(frame.as_str()) {
-            match self.ids.get(id.as_ref()).copied() {
-                Some(key) => {
-                    drop(id);
-                    return self.on_data(key, frame) || moved;
-                }
+            match self.ids.get(id) {
+                Some(key) => return self.on_data(key, frame) || moved,
                 None => tracing::debug!(id = %id, "data for an unknown id"),
             }
             return moved;
@@ -732,7 +725,7 @@ impl Actor {
             ServerMessage::ConnectionAck { timeout } => self.acked(timeout),
             ServerMessage::KeepAlive | ServerMessage::Other => {}
             ServerMessage::StartAck { id } => self.start_acked(&id).await,
-            ServerMessage::Data { id } => match self.ids.get(&id).copied() {
+            ServerMessage::Data { id } => match self.ids.get(&id) {
                 Some(key) => {
                     self.on_data(key, frame);
                 }
@@ -755,7 +748,7 @@ impl Actor {
             ServerMessage::Error {
                 id: Some(id),
                 errors,
-            } => match self.ids.get(&id).copied() {
+            } => match self.ids.get(&id) {
                 Some(key) => self.sub_error(key, &id, errors).await,
                 None => tracing::debug!(id, "an error for an unknown id"),
             },
@@ -797,7 +790,7 @@ impl Actor {
     }
 
     async fn start_acked(&mut self, id: &str) {
-        let Some(&key) = self.ids.get(id) else {
+        let Some(key) = self.ids.get(id) else {
             tracing::debug!(id, "start_ack for an unknown id");
             return;
         };

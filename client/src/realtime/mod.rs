@@ -6,6 +6,7 @@ mod auth;
 mod buffer;
 mod connection;
 mod failure;
+mod ids;
 mod options;
 mod protocol;
 mod socket;

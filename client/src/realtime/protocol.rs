@@ -1,7 +1,6 @@
 //! The frames of AppSync's `graphql-ws` protocol (`appsync-protocol.md` §2.5–§2.7): the client's
 //! messages, the server's messages parsed leniently, and the classification of error entries.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
 
@@ -110,25 +109,118 @@ fn id_of(obj: &Map<String, Value>) -> Option<String> {
     }
 }
 
-/// The routing fields of a frame; everything else (the `payload`) is only checked to be JSON.
-#[derive(Deserialize)]
-struct Head<'a> {
-    // Bare `Cow`s: serde borrows those (not inside an `Option`). Missing is empty; any other
-    // JSON type fails, and `parse` takes over.
-    #[serde(rename = "type", borrow, default)]
-    ty: Cow<'a, str>,
-    #[serde(borrow, default)]
-    id: Cow<'a, str>,
+/// The fast path for the frame that comes by the thousand: when `text` is a `data` frame, its
+/// (non-empty, string) id, borrowed from `text`. A scan of the top-level keys that stops as
+/// soon as it knows `type` and `id` (AppSync sends them first): nothing of the payload is
+/// parsed or even read, and the frame is decoded once, by the reader, straight into its type
+/// ([`DataFrame`]) — a malformed payload is that reader's decoding error.
+///
+/// `None` means "not that, or not plain": escapes in a key or value, a non-string `type` or
+/// `id`, anything unexpected. [`parse`] then says what the frame is, with the same leniency as
+/// ever.
+pub(crate) fn data_id(text: &str) -> Option<&str> {
+    let b = text.as_bytes();
+    let mut i = skip_ws(b, 0);
+    if b.get(i) != Some(&b'{') {
+        return None;
+    }
+    i += 1;
+    let (mut ty, mut id): (Option<&str>, Option<&str>) = (None, None);
+    loop {
+        i = skip_ws(b, i);
+        if b.get(i) != Some(&b'"') {
+            return None;
+        }
+        let (key, after) = plain_string(text, i)?;
+        i = skip_ws(b, after);
+        if b.get(i) != Some(&b':') {
+            return None;
+        }
+        i = skip_ws(b, i + 1);
+        match key {
+            "type" | "id" => {
+                let (value, after) = plain_string(text, i)?;
+                i = after;
+                if key == "type" {
+                    if value != "data" {
+                        return None;
+                    }
+                    ty = Some(value);
+                } else {
+                    id = Some(value);
+                }
+                if let (Some(_), Some(id)) = (ty, id) {
+                    return (!id.is_empty()).then_some(id);
+                }
+            }
+            _ => i = skip_value(b, i)?,
+        }
+        i = skip_ws(b, i);
+        match b.get(i) {
+            Some(b',') => i += 1,
+            _ => return None,
+        }
+    }
 }
 
-/// The fast path for the frame that comes by the thousand: when `text` is a well-formed `data`
-/// frame with a (non-empty, string) id, that id, borrowed from `text` when it has no escapes.
-/// Nothing of the payload is built: the reader decodes it straight into its type
-/// ([`DataFrame`]). `None` means "not that": [`parse`] then says what the frame is, with the
-/// same leniency as ever.
-pub(crate) fn data_id(text: &str) -> Option<Cow<'_, str>> {
-    let head: Head<'_> = serde_json::from_str(text).ok()?;
-    (head.ty == "data" && !head.id.is_empty()).then_some(head.id)
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while matches!(b.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+        i += 1;
+    }
+    i
+}
+
+/// The string starting at `b[i] == '"'` when it has no escapes, and the index after it.
+fn plain_string(text: &str, i: usize) -> Option<(&str, usize)> {
+    let b = text.as_bytes();
+    if b.get(i) != Some(&b'"') {
+        return None;
+    }
+    let len = b[i + 1..].iter().position(|&c| c == b'"' || c == b'\\')?;
+    let end = i + 1 + len;
+    // An escape: the slow path unescapes.
+    if b[end] == b'\\' {
+        return None;
+    }
+    // Both ends are ASCII quotes, so these are character boundaries.
+    Some((text.get(i + 1..end)?, end + 1))
+}
+
+/// The index after the JSON value starting at `i` (strings, objects and arrays skipped by their
+/// brackets and quotes, not validated: the reader's decode validates).
+fn skip_value(b: &[u8], mut i: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    loop {
+        match *b.get(i)? {
+            b'"' => {
+                i += 1;
+                loop {
+                    match *b.get(i)? {
+                        b'\\' => i += 2,
+                        b'"' => break,
+                        _ => i += 1,
+                    }
+                }
+                i += 1;
+            }
+            b'{' | b'[' => {
+                depth += 1;
+                i += 1;
+            }
+            b'}' | b']' => {
+                if depth == 0 {
+                    return Some(i);
+                }
+                depth -= 1;
+                i += 1;
+            }
+            b',' if depth == 0 => return Some(i),
+            _ => i += 1,
+        }
+        if depth == 0 && matches!(b.get(i), Some(b',' | b'}')) {
+            return Some(i);
+        }
+    }
 }
 
 /// A `data` frame as its reader decodes it: only the payload, into a [`Response`] of its type.
@@ -304,34 +396,71 @@ mod tests {
     fn data_frames_take_the_fast_path_and_decode_from_the_text() {
         let text = json!({"type": "data", "id": "a-1", "payload": {"data": {"onX": {"n": 1}}}})
             .to_string();
-        let id = data_id(&text).unwrap();
-        assert!(matches!(id, Cow::Borrowed("a-1")));
+        assert_eq!(data_id(&text), Some("a-1"));
         assert_eq!(
             parse(&text).unwrap(),
             ServerMessage::Data { id: "a-1".into() }
         );
         let frame: DataFrame<Value> = serde_json::from_str(&text).unwrap();
         assert_eq!(frame.payload.data, Some(json!({"onX": {"n": 1}})));
-        // An escaped id is unescaped; other frames, odd shapes and bad JSON are not data.
+        // Any order of keys, payload first included, with whitespace.
+        for frame in [
+            r#"{"id":"a-2","type":"data","payload":{"x":"}"}}"#,
+            r#" { "payload" : {"a":[1,{"b":"\"}]"}],"c":null} , "type":"data" , "id" : "a-2" } "#,
+            r#"{"extra":12.5e3,"more":[true,false,null],"type":"data","id":"a-2"}"#,
+        ] {
+            assert_eq!(data_id(frame), Some("a-2"), "{frame}");
+        }
+        // The scan stops once it knows: what follows is the reader's to decode.
         assert_eq!(
-            data_id(r#"{"id":"a\u002d2","type":"data","payload":{}}"#).as_deref(),
-            Some("a-2")
+            data_id(r#"{"type":"data","id":"a-3","payload":{"#),
+            Some("a-3")
         );
+        // Escapes, other types, odd shapes and bad JSON go to the slow path.
         for other in [
+            r#"{"id":"a\u002d2","type":"data","payload":{}}"#,
+            r#"{"ty\u0070e":"data","id":"a"}"#,
             r#"{"type":"data"}"#,
             r#"{"type":"data","id":""}"#,
             r#"{"type":"data","id":7}"#,
             r#"{"type":"ka"}"#,
-            r#"{"type":"data","id":"a","payload":{"#,
+            r#"{"payload":{"#,
+            r#"{"payload":"unterminated"#,
             r#"[1]"#,
+            "",
+            "{",
+            r#"{"a" "b"}"#,
+            "{\"é\":\"ü\",\"type\":\"data\",\"id\":\"ß\"}",
         ] {
-            assert_eq!(data_id(other), None, "{other}");
+            let routed = data_id(other);
+            assert!(
+                routed.is_none() || routed == Some("ß"),
+                "{other}: {routed:?}"
+            );
         }
-        // The lenient parser still names a data frame whose head the fast path refused.
+        // The slow path unescapes.
         assert_eq!(
-            parse(r#"{"type":"data","id":"x","id":"y"}"#).unwrap(),
-            ServerMessage::Data { id: "y".into() }
+            parse(r#"{"id":"a\u002d2","type":"data","payload":{}}"#).unwrap(),
+            ServerMessage::Data { id: "a-2".into() }
         );
+    }
+
+    #[test]
+    fn the_scan_never_panics_on_any_prefix_or_byte() {
+        let frame =
+            r#"{"payload":{"data":{"s":"a\"b\\","n":[1,2,{"x":"é"}]}},"type":"data","id":"p-1"}"#;
+        for end in 0..=frame.len() {
+            if let Some(text) = frame.get(..end) {
+                let _ = data_id(text);
+            }
+        }
+        for (i, _) in frame.char_indices() {
+            for b in ["\"", "\\", "{", "}", "[", "]", ",", ":", "é"] {
+                let mut t = frame.to_owned();
+                t.insert_str(i, b);
+                let _ = data_id(&t);
+            }
+        }
     }
 
     #[test]
