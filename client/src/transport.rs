@@ -373,9 +373,12 @@ impl ClientInner {
         overlay(h, &self.default_headers);
         if let Some(context) = &context {
             for p in &self.header_providers {
-                let more = p
-                    .headers(context)
+                let limit = self.provider_timeout;
+                let more = tokio::time::timeout(limit, p.headers(context))
                     .await
+                    .map_err(|_| {
+                        Error::timeout(format!("a header provider did not answer within {limit:?}"))
+                    })?
                     .map_err(|e| Error::request("a header provider failed").with_source(e))?;
                 overlay(req.headers_mut(), &more);
             }

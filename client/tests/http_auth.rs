@@ -1440,3 +1440,88 @@ async fn hostile_server_dates_never_poison_signing() {
     // The dates that parse are more than a day away; the others are not dates at all.
     assert_eq!(warned, 2, "{:?}", capture.events());
 }
+
+/// AWS credentials that never come.
+#[derive(Debug)]
+struct StuckCredentials;
+
+impl aws_credential_types::provider::ProvideCredentials for StuckCredentials {
+    fn provide_credentials<'a>(
+        &'a self,
+    ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        aws_credential_types::provider::future::ProvideCredentials::new(std::future::pending())
+    }
+}
+
+/// A provider that never answers fails its own calls after the provider timeout, with a
+/// timeout error, and blocks nothing else: a call in another mode goes through meanwhile.
+#[tokio::test(start_paused = true)]
+async fn a_stuck_provider_times_out_and_blocks_no_other_call() {
+    let server = TestServer::start(|_, _| ok_graphql()).await;
+    let stuck = appsync_client::token_fn(|_req| std::future::pending());
+    let client = Client::builder()
+        .config(config(&server))
+        .token_provider(AuthMode::Oidc, stuck)
+        .credentials_provider(StuckCredentials)
+        .provider_timeout(std::time::Duration::from_secs(3))
+        .build()
+        .unwrap();
+    let t0 = tokio::time::Instant::now();
+    let oidc = client
+        .graphql(GraphQLRequest::new("{ ping }"))
+        .auth_mode(AuthMode::Oidc)
+        .send();
+    let key = async {
+        // While the OIDC call waits for its provider, an API key call is answered.
+        let r = client
+            .graphql(GraphQLRequest::new("{ ping }"))
+            .auth_mode(AuthMode::ApiKey)
+            .send()
+            .await;
+        (r, t0.elapsed())
+    };
+    let iam = client
+        .graphql(GraphQLRequest::new("{ ping }"))
+        .auth_mode(AuthMode::Iam)
+        .send();
+    let (oidc, iam, (key, key_at)) = tokio::join!(oidc, iam, key);
+    let e = iam.unwrap_err();
+    assert!(e.is_timeout(), "{e:?}");
+    assert!(e.to_string().contains("AWS credentials provider"), "{e}");
+    assert!(key.is_ok(), "{key:?}");
+    assert!(key_at < std::time::Duration::from_secs(1), "{key_at:?}");
+    let e = oidc.unwrap_err();
+    assert!(e.is_timeout(), "{e:?}");
+    assert!(
+        e.to_string().contains("OPENID_CONNECT token provider"),
+        "{e}"
+    );
+    assert_eq!(t0.elapsed(), std::time::Duration::from_secs(3));
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "nothing was sent for the stuck call"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stuck_header_provider_times_out() {
+    let server = TestServer::start(|_, _| ok_graphql()).await;
+    let client = Client::builder()
+        .config(config(&server))
+        .header_provider(appsync_client::headers_fn(|_ctx| std::future::pending()))
+        .provider_timeout(std::time::Duration::from_secs(2))
+        .build()
+        .unwrap();
+    let e = client
+        .graphql(GraphQLRequest::new("{ ping }"))
+        .auth_mode(AuthMode::ApiKey)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(e.is_timeout(), "{e:?}");
+    assert!(server.requests().is_empty());
+}
