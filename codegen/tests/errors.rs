@@ -320,3 +320,73 @@ fn no_input_makes_it_panic() {
     );
     assert!(run(&deep_list, "query Q { a }").is_err());
 }
+
+/// Non-ASCII text in block strings and descriptions (schema and document), in comments, and
+/// before an error: generated as written, errors located in characters, never a panic.
+#[test]
+fn non_ascii_text_in_block_strings_and_descriptions() {
+    let schema = "\
+\"\"\"
+Ünïcödé notes 😀: 日本語, e\u{301}, \u{10FFFF}
+  indented « quoted \\\"\"\" »
+\"\"\"
+type Query @aws_api_key {
+  \"\"\"Fïeld 🎉\"\"\"
+  note(\"arg ✓\" id: ID!, text: String = \"\"\"défaut 😀\"\"\"): Note
+}
+
+\"tÿpe\"
+type Note @aws_api_key {
+  \"\"\"
+  ☃
+  \"\"\"
+  id: ID!
+}
+";
+    let ops = "\
+# Lit l'élément 😀
+# 二行目
+query Get {
+  note(id: \"é\", text: \"\"\"
+    bloc « 😀 » e\u{301}
+  \"\"\") { id }
+}
+";
+    let code = run(schema, ops).unwrap_or_else(|e| panic!("{e}"));
+    for text in ["Lit l'élément 😀", "二行目", "Fïeld 🎉", "bloc « 😀 »"] {
+        assert!(
+            code.contains(text),
+            "{text:?} is in the generated code:\n{code}"
+        );
+    }
+    // A problem after multi-byte characters: the column counts characters.
+    let e = errors(SCHEMA, "query Q { note(id: \"😀é\") { nope } }");
+    assert_has(
+        &e,
+        "ops.graphql:1:28: type `Note` does not have a field `nope`",
+    );
+    // A syntax error inside and right after a non-ASCII block string.
+    for bad in [
+        "query Q { note(id: \"\"\"😀",
+        "query Q { note(id: \"\"\"😀\"\"\") { id } é }",
+        "query Q { note(id: \"\\u{D800}😀\") { id } }",
+        "\u{FEFF}query Q { note(id: \"1\") { id } }",
+        "query Q { note(id: \"1\") { id } } # 😀",
+    ] {
+        for result in [
+            run(SCHEMA, bad),
+            run(
+                &format!("\"\"\"😀{bad}\n{SCHEMA}"),
+                "query Q { notes { id } }",
+            ),
+        ] {
+            // The builder turns a panic into an "internal error": there must be none.
+            if let Err(e) = result {
+                assert!(
+                    e.iter().all(|e| !e.message.contains("internal error")),
+                    "{bad:?}: {e}"
+                );
+            }
+        }
+    }
+}
