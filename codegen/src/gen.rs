@@ -80,6 +80,7 @@ pub(crate) fn analyze(b: &Builder, l: &Loaded) -> Analysis {
         default_auth_mode: b.default_auth_mode,
         operations,
         fields,
+        warnings: l.warnings.clone(),
     }
 }
 
@@ -88,7 +89,11 @@ fn operation_info(
     auth: &AuthModel,
     op: &Node<Operation>,
 ) -> OperationInfo {
-    let (allowed_auth_modes, user_pool_groups) = auth.operation(doc, &op.selection_set);
+    let crate::auth::OperationAuth {
+        modes: allowed_auth_modes,
+        groups: user_pool_groups,
+        ..
+    } = auth.operation(doc, &op.selection_set);
     let file = file_of(&doc.sources, op.location());
     OperationInfo {
         name: op.name.as_ref().map(|n| n.to_string()).unwrap_or_default(),
@@ -1359,7 +1364,16 @@ impl<'a> Gen<'a> {
         mdocs.push(format!(
             "Allowed auth modes: {}.",
             if modes.is_empty() {
-                "none (no mode reaches every field)".to_owned()
+                let why = self
+                    .auth
+                    .operation(self.doc, &op.selection_set)
+                    .conflict
+                    .map(|c| c.explain(self.schema))
+                    .unwrap_or_default();
+                format!(
+                    "none. No mode reaches every field it selects: {why}. The client refuses \
+                     every call of it"
+                )
             } else {
                 modes
                     .iter()
