@@ -410,24 +410,21 @@ impl Conflict {
     /// Which fields' rules do not meet, with their schema lines, in one line of text.
     pub(crate) fn explain(&self, schema: &Schema) -> String {
         let describe = |st: &Step| {
+            let field_span = || {
+                schema
+                    .type_field(&st.ty, &st.field)
+                    .ok()
+                    .and_then(|f| f.location())
+            };
             let (why, span) = match st.source {
-                AuthSource::Field => (
-                    "its own directives".to_owned(),
-                    schema
-                        .type_field(&st.ty, &st.field)
-                        .ok()
-                        .and_then(|f| f.location()),
-                ),
+                AuthSource::Field => ("its own directives".to_owned(), field_span()),
                 AuthSource::Type => (
                     format!("type `{}`'s directives", st.ty),
                     schema.types.get(&st.ty).and_then(|t| t.location()),
                 ),
                 AuthSource::Default => (
                     "the default mode, as neither it nor its type has a directive".to_owned(),
-                    schema
-                        .type_field(&st.ty, &st.field)
-                        .ok()
-                        .and_then(|f| f.location()),
+                    field_span(),
                 ),
             };
             let (file, line, column) = crate::gen::locate(&schema.sources, span);

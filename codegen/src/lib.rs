@@ -30,6 +30,12 @@
 //! let r = client.operation::<notes::GetNote>(vars).send().await?;
 //! ```
 //!
+//! An operation that no auth mode can send (the modes its fields allow do not meet) is a
+//! warning, printed as `cargo:warning=` from a build script and listed in
+//! [`Analysis::warnings`]; [`Builder::deny_operations_without_auth_mode`] makes it an error.
+//! Auth directives on interfaces and unions are accepted, as AppSync accepts them, and grant
+//! nothing by themselves: every field is checked on the object type a value really has.
+//!
 //! See `codegen/README.md` for scalars, nullable inputs, auth metadata and statement generation.
 
 mod auth;

@@ -753,9 +753,8 @@ async fn request_errors_have_appsyncs_shapes() {
     assert!(r.errors[0].message.contains("nope"), "{:?}", r.errors);
 }
 
-#[tokio::test]
-async fn aws_scalars_are_validated() {
-    let sdl = "type Query { echo(at: AWSDateTime, j: AWSJSON, ts: AWSTimestamp): String }";
+/// A server for `sdl` whose `Query.echo` answers with its arguments, and an API-key client.
+async fn echo_server(sdl: &str) -> (LocalAppSync, Client) {
     let local = LocalAppSync::builder()
         .schema(sdl)
         .api_key(API_KEY)
@@ -769,6 +768,13 @@ async fn aws_scalars_are_validated() {
         .config(Config::from_json(&local.amplify_outputs()).unwrap())
         .build()
         .unwrap();
+    (local, client)
+}
+
+#[tokio::test]
+async fn aws_scalars_are_validated() {
+    let sdl = "type Query { echo(at: AWSDateTime, j: AWSJSON, ts: AWSTimestamp): String }";
+    let (_local, client) = echo_server(sdl).await;
     let doc = "query E($at: AWSDateTime, $j: AWSJSON, $ts: AWSTimestamp) { echo(at: $at, j: $j, ts: $ts) }";
     let ok = client
         .graphql(GraphQLRequest::new(doc).variables(
@@ -950,19 +956,7 @@ async fn written_configs_load_in_the_client() {
 async fn multi_byte_dates_and_times_are_validation_errors() {
     let sdl = "input W { when: [AWSDate!] }
                type Query { echo(d: AWSDate, t: AWSTime, at: AWSDateTime, w: W): String }";
-    let local = LocalAppSync::builder()
-        .schema(sdl)
-        .api_key(API_KEY)
-        .resolver("Query", "echo", |r| async move {
-            Ok(json!(r.arguments.to_string()))
-        })
-        .start()
-        .await
-        .unwrap();
-    let client = Client::builder()
-        .config(Config::from_json(&local.amplify_outputs()).unwrap())
-        .build()
-        .unwrap();
+    let (_local, client) = echo_server(sdl).await;
     let doc = "query E($d: AWSDate, $t: AWSTime, $at: AWSDateTime) { echo(d: $d, t: $t, at: $at) }";
     let what: std::collections::HashMap<_, _> =
         [("d", "date"), ("t", "time"), ("at", "DateTime Object")].into();
@@ -1030,4 +1024,105 @@ async fn multi_byte_dates_and_times_are_validation_errors() {
             .map(|l| (l[0].line, l[0].column)),
         Some((1, 9))
     );
+}
+
+/// Auth directives on a union and an interface are accepted (AppSync deploys them) and grant
+/// nothing by themselves: each field is checked on the object type the value has.
+#[tokio::test]
+async fn union_and_interface_members_are_checked_by_their_own_rules() {
+    let sdl = r#"
+        type Query {
+          feed: [Item!]! @aws_api_key @aws_iam
+          node(id: ID!): Node @aws_api_key @aws_iam
+        }
+        union Item @aws_api_key @aws_iam = Liked | Retweeted
+        interface Node @aws_api_key @aws_iam { id: ID! }
+        type Liked implements Node @aws_api_key @aws_iam { id: ID! by: String }
+        type Retweeted implements Node @aws_iam { id: ID! retweetId: String }
+    "#;
+    let local = local::start_with(|b| {
+        b.schema(sdl)
+            .resolver("Query", "feed", |_| async {
+                Ok(json!([
+                    {"__typename": "Liked", "id": "l1", "by": "u1"},
+                    {"__typename": "Retweeted", "id": "r1", "retweetId": "t1"}
+                ]))
+            })
+            .resolver("Query", "node", |r| async move {
+                Ok(match r.arguments["id"].as_str() {
+                    Some("l1") => json!({"__typename": "Liked", "id": "l1"}),
+                    _ => json!({"__typename": "Retweeted", "id": "r1"}),
+                })
+            })
+    })
+    .await;
+    let client = local::client(&local);
+    let feed = GraphQLRequest::new(
+        "{ feed { __typename ... on Liked { by } ... on Retweeted { retweetId } } }",
+    );
+    let r = client
+        .graphql(feed.clone())
+        .auth_mode(M::Iam)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    // The union allows API keys, `Retweeted` does not: its field is denied.
+    let r = client
+        .graphql(feed)
+        .auth_mode(M::ApiKey)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.data,
+        Some(json!({"feed": [
+            {"__typename": "Liked", "by": "u1"},
+            {"__typename": "Retweeted", "retweetId": null}
+        ]}))
+    );
+    assert_eq!(r.errors.len(), 1, "{:?}", r.errors);
+    assert_eq!(
+        r.errors[0].message,
+        "Not Authorized to access retweetId on type Retweeted"
+    );
+    assert_eq!(r.errors[0].error_type.as_deref(), Some("Unauthorized"));
+    // Through the interface the same: `id` is read on the object type.
+    let node = |id: &str| {
+        client
+            .graphql(
+                GraphQLRequest::new("query N($id: ID!) { node(id: $id) { id } }")
+                    .variables(json!({"id": id})),
+            )
+            .auth_mode(M::ApiKey)
+    };
+    let r = node("l1").send().await.unwrap();
+    assert_eq!(
+        r.data,
+        Some(json!({"node": {"id": "l1"}})),
+        "{:?}",
+        r.errors
+    );
+    let r = node("r1").send().await.unwrap();
+    assert_eq!(r.data, Some(json!({"node": null})));
+    assert!(r.has_error_type("Unauthorized"), "{:?}", r.errors);
+}
+
+/// The AppSync Masterclass schema (directives on a union and an interface) is served.
+#[tokio::test]
+async fn a_deployed_schema_with_directives_on_unions_and_interfaces_starts() {
+    let sdl = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../codegen/tests/corpus/appsyncmasterclass/schema.graphql"
+    ))
+    .unwrap();
+    LocalAppSync::builder()
+        .schema(sdl)
+        .default_auth_mode(AuthMode::UserPools)
+        .additional_auth_modes([AuthMode::Iam])
+        .user_pool("us-east-1_mc", "client")
+        .iam_credentials("AKID", "secret", None)
+        .start()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
 }
