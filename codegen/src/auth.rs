@@ -160,6 +160,9 @@ pub struct Analysis {
     pub operations: Vec<OperationInfo>,
     /// `(type, field)` → the rule, for every field of every object type of the schema.
     pub fields: BTreeMap<(String, String), FieldAuth>,
+    /// Problems that do not stop generation: each operation that no auth mode can send, at
+    /// the operation, naming the fields whose modes do not meet and their schema lines.
+    pub warnings: Vec<crate::Error>,
 }
 
 impl Analysis {
@@ -295,49 +298,42 @@ impl AuthModel {
         self.possible.get(ty).map(Vec::as_slice).unwrap_or_default()
     }
 
-    /// The modes that reach every field of the selection (intersection along the tree), and
-    /// the user-pool group requirements met.
-    pub(crate) fn operation(
-        &self,
-        doc: &ExecutableDocument,
-        root: &SelectionSet,
-    ) -> (Vec<AuthMode>, Vec<Vec<String>>) {
-        let mut modes: BTreeSet<AuthMode> = match &self.enabled {
-            Some(e) => e.clone(),
-            None => AuthMode::ALL.into_iter().collect(),
+    /// The modes that reach every field of the selection (intersection along the tree), the
+    /// user-pool group requirements met, and, when no mode is left, the fields that left none.
+    pub(crate) fn operation(&self, doc: &ExecutableDocument, root: &SelectionSet) -> OperationAuth {
+        let mut w = Walk {
+            modes: match &self.enabled {
+                Some(e) => e.clone(),
+                None => AuthMode::ALL.into_iter().collect(),
+            },
+            groups: BTreeSet::new(),
+            narrowed_by: Vec::new(),
+            conflict: None,
+            budget: 0,
         };
-        let mut groups = BTreeSet::new();
         let start = self.possible(&root.ty).to_vec();
-        let mut fragments_seen = 0usize;
-        self.walk(
-            doc,
-            root,
-            &start,
-            &mut modes,
-            &mut groups,
-            &mut fragments_seen,
-        );
-        let groups = if modes.contains(&AuthMode::UserPools) {
-            groups.into_iter().collect()
+        self.walk(doc, root, &start, &mut w);
+        let groups = if w.modes.contains(&AuthMode::UserPools) {
+            w.groups.into_iter().collect()
         } else {
             Vec::new()
         };
-        (ordered(&modes), groups)
+        let conflict = w.conflict.map(|c| Conflict {
+            enabled: self.enabled.clone(),
+            ..c
+        });
+        OperationAuth {
+            modes: ordered(&w.modes),
+            groups,
+            conflict,
+        }
     }
 
-    fn walk(
-        &self,
-        doc: &ExecutableDocument,
-        set: &SelectionSet,
-        types: &[Name],
-        modes: &mut BTreeSet<AuthMode>,
-        groups: &mut BTreeSet<Vec<String>>,
-        budget: &mut usize,
-    ) {
+    fn walk(&self, doc: &ExecutableDocument, set: &SelectionSet, types: &[Name], w: &mut Walk) {
         // Fragments can be spread many times; a document is acyclic after validation, but an
         // adversarial one could still be exponential. Bound the work.
-        *budget += 1;
-        if *budget > 1_000_000 {
+        w.budget += 1;
+        if w.budget > 1_000_000 {
             return;
         }
         use apollo_compiler::executable::Selection;
@@ -348,32 +344,26 @@ impl AuthModel {
                         continue;
                     }
                     for t in types {
-                        let (a, _) = self.rule(t, &f.name);
-                        modes.retain(|m| a.modes.contains(m));
-                        if let Some(g) = a.groups {
-                            let mut g = g;
-                            g.sort();
-                            g.dedup();
-                            groups.insert(g);
-                        }
+                        let (a, source) = self.rule(t, &f.name);
+                        w.apply(t, &f.name, a, source);
                     }
                     if !f.selection_set.selections.is_empty() {
                         let child = self.possible(f.ty().inner_named_type()).to_vec();
-                        self.walk(doc, &f.selection_set, &child, modes, groups, budget);
+                        self.walk(doc, &f.selection_set, &child, w);
                     }
                 }
                 Selection::InlineFragment(i) => {
                     let cond = i.type_condition.as_ref().unwrap_or(&set.ty);
                     let narrowed = self.narrow(types, cond);
                     if !narrowed.is_empty() {
-                        self.walk(doc, &i.selection_set, &narrowed, modes, groups, budget);
+                        self.walk(doc, &i.selection_set, &narrowed, w);
                     }
                 }
                 Selection::FragmentSpread(s) => {
                     if let Some(frag) = doc.fragments.get(&s.fragment_name) {
                         let narrowed = self.narrow(types, frag.type_condition());
                         if !narrowed.is_empty() {
-                            self.walk(doc, &frag.selection_set, &narrowed, modes, groups, budget);
+                            self.walk(doc, &frag.selection_set, &narrowed, w);
                         }
                     }
                 }
@@ -384,6 +374,133 @@ impl AuthModel {
     fn narrow(&self, types: &[Name], cond: &str) -> Vec<Name> {
         let p = self.possible(cond);
         types.iter().filter(|t| p.contains(t)).cloned().collect()
+    }
+}
+
+/// What an operation's selection allows.
+pub(crate) struct OperationAuth {
+    /// The modes that reach every selected field, in [`AuthMode::ALL`] order.
+    pub modes: Vec<AuthMode>,
+    /// User-pool group requirements (empty unless user pools is allowed).
+    pub groups: Vec<Vec<String>>,
+    /// Why no mode is left, when none is.
+    pub conflict: Option<Conflict>,
+}
+
+/// One field's rule as an operation's walk applied it.
+#[derive(Clone, Debug)]
+pub(crate) struct Step {
+    pub ty: Name,
+    pub field: Name,
+    pub modes: BTreeSet<AuthMode>,
+    pub source: AuthSource,
+}
+
+/// The fields whose rules do not meet: those that narrowed the allowed modes, in the order
+/// met, and the one that left none.
+#[derive(Clone, Debug)]
+pub(crate) struct Conflict {
+    /// The modes the API enables, when they were set and narrowed the start already.
+    pub enabled: Option<BTreeSet<AuthMode>>,
+    pub narrowed_by: Vec<Step>,
+    pub emptied_by: Step,
+}
+
+impl Conflict {
+    /// Which fields' rules do not meet, with their schema lines, in one line of text.
+    pub(crate) fn explain(&self, schema: &Schema) -> String {
+        let describe = |st: &Step| {
+            let field_span = || {
+                schema
+                    .type_field(&st.ty, &st.field)
+                    .ok()
+                    .and_then(|f| f.location())
+            };
+            let (why, span) = match st.source {
+                AuthSource::Field => ("its own directives".to_owned(), field_span()),
+                AuthSource::Type => (
+                    format!("type `{}`'s directives", st.ty),
+                    schema.types.get(&st.ty).and_then(|t| t.location()),
+                ),
+                AuthSource::Default => (
+                    "the default mode, as neither it nor its type has a directive".to_owned(),
+                    field_span(),
+                ),
+            };
+            let (file, line, column) = crate::gen::locate(&schema.sources, span);
+            let modes = match ordered(&st.modes).as_slice() {
+                [] => "no mode".to_owned(),
+                [one] => one.as_str().to_owned(),
+                [rest @ .., last] => format!(
+                    "{} or {}",
+                    rest.iter()
+                        .map(|m| m.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    last.as_str()
+                ),
+            };
+            format!(
+                "`{}.{}` allows {modes} ({why}, {file}:{line}:{column})",
+                st.ty, st.field
+            )
+        };
+        let last = describe(&self.emptied_by);
+        if self.narrowed_by.is_empty() {
+            return match &self.enabled {
+                Some(e) => format!(
+                    "{last}, and the API enables only {}",
+                    ordered(e)
+                        .iter()
+                        .map(|m| m.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                None => last,
+            };
+        }
+        let before: Vec<String> = self.narrowed_by.iter().map(describe).collect();
+        format!("{}; but {last}", before.join("; "))
+    }
+}
+
+/// The state of an operation's walk.
+struct Walk {
+    modes: BTreeSet<AuthMode>,
+    groups: BTreeSet<Vec<String>>,
+    /// Rules that removed modes so far (only kept until the set is empty).
+    narrowed_by: Vec<Step>,
+    conflict: Option<Conflict>,
+    budget: usize,
+}
+
+impl Walk {
+    fn apply(&mut self, ty: &Name, field: &Name, a: Allow, source: AuthSource) {
+        if let Some(mut g) = a.groups {
+            g.sort();
+            g.dedup();
+            self.groups.insert(g);
+        }
+        let before = self.modes.len();
+        self.modes.retain(|m| a.modes.contains(m));
+        if self.modes.len() == before || self.conflict.is_some() {
+            return;
+        }
+        let step = Step {
+            ty: ty.clone(),
+            field: field.clone(),
+            modes: a.modes,
+            source,
+        };
+        if self.modes.is_empty() {
+            self.conflict = Some(Conflict {
+                enabled: None,
+                narrowed_by: std::mem::take(&mut self.narrowed_by),
+                emptied_by: step,
+            });
+        } else {
+            self.narrowed_by.push(step);
+        }
     }
 }
 

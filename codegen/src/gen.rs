@@ -17,18 +17,40 @@ use crate::names::{field_name, ident, schema_type_name, type_name, Scope};
 use crate::{Builder, Loaded};
 
 /// The file, line and column of a span.
+///
+/// apollo-compiler counts columns in bytes and breaks lines where its renderer does (also at
+/// U+2028 and friends); editors and rustc count characters, and GraphQL ends lines only at
+/// `\n`, `\r\n` and `\r`, so both are computed here from the source text.
 pub(crate) fn locate(sources: &SourceMap, span: Option<SourceSpan>) -> (String, usize, usize) {
-    let Some(span) = span else {
+    let Some((span, source)) = span.and_then(|s| Some((s, sources.get(&s.file_id())?))) else {
         return (String::new(), 0, 0);
     };
-    let file = sources
-        .get(&span.file_id())
+    let (line, column) = line_column(source.source_text(), span.offset());
+    (source.path().display().to_string(), line, column)
+}
+
+/// The file of a span, without counting lines.
+pub(crate) fn file_of(sources: &SourceMap, span: Option<SourceSpan>) -> String {
+    span.and_then(|s| sources.get(&s.file_id()))
         .map(|f| f.path().display().to_string())
-        .unwrap_or_default();
-    match span.line_column(sources) {
-        Some(lc) => (file, lc.line, lc.column),
-        None => (file, 0, 0),
+        .unwrap_or_default()
+}
+
+/// The 1-based line and column (in characters) of a byte offset in `text`.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let (mut line, mut column, mut after_cr) = (1, 1, false);
+    for (i, c) in text.char_indices() {
+        if i >= offset {
+            break;
+        }
+        match c {
+            '\n' if after_cr => {}
+            '\n' | '\r' => (line, column) = (line + 1, 1),
+            _ => column += 1,
+        }
+        after_cr = c == '\r';
     }
+    (line, column)
 }
 
 /// The auth metadata of every operation and field.
@@ -58,6 +80,7 @@ pub(crate) fn analyze(b: &Builder, l: &Loaded) -> Analysis {
         default_auth_mode: b.default_auth_mode,
         operations,
         fields,
+        warnings: l.warnings.clone(),
     }
 }
 
@@ -66,8 +89,12 @@ fn operation_info(
     auth: &AuthModel,
     op: &Node<Operation>,
 ) -> OperationInfo {
-    let (allowed_auth_modes, user_pool_groups) = auth.operation(doc, &op.selection_set);
-    let (file, _, _) = locate(&doc.sources, op.location());
+    let crate::auth::OperationAuth {
+        modes: allowed_auth_modes,
+        groups: user_pool_groups,
+        ..
+    } = auth.operation(doc, &op.selection_set);
+    let file = file_of(&doc.sources, op.location());
     OperationInfo {
         name: op.name.as_ref().map(|n| n.to_string()).unwrap_or_default(),
         kind: match op.operation_type {
@@ -1320,7 +1347,7 @@ impl<'a> Gen<'a> {
         );
 
         let query = self.document_text(op);
-        let (file, _, _) = locate(&self.doc.sources, op.location());
+        let file = file_of(&self.doc.sources, op.location());
         let comments = self.leading_comments(op.location());
         let keyword = match op.operation_type {
             OperationType::Query => "query",
@@ -1337,7 +1364,16 @@ impl<'a> Gen<'a> {
         mdocs.push(format!(
             "Allowed auth modes: {}.",
             if modes.is_empty() {
-                "none (no mode reaches every field)".to_owned()
+                let why = self
+                    .auth
+                    .operation(self.doc, &op.selection_set)
+                    .conflict
+                    .map(|c| c.explain(self.schema))
+                    .unwrap_or_default();
+                format!(
+                    "none. No mode reaches every field it selects: {why}. The client refuses \
+                     every call of it"
+                )
             } else {
                 modes
                     .iter()
@@ -1746,5 +1782,22 @@ fn output_wraps(ty: &Type, out: &mut Vec<Wrap>) {
             out.push(Wrap::Vec);
             output_wraps(inner, out);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::line_column;
+
+    #[test]
+    fn columns_count_characters_and_lines_end_as_in_graphql() {
+        let t = "a😀é b\r\nc\rd\u{2028}e";
+        let at = |needle: &str| line_column(t, t.find(needle).unwrap());
+        assert_eq!(at("a"), (1, 1));
+        assert_eq!(at("b"), (1, 5));
+        assert_eq!(at("c"), (2, 1));
+        assert_eq!(at("d"), (3, 1));
+        assert_eq!(at("e"), (3, 3), "U+2028 does not end a GraphQL line");
+        assert_eq!(line_column(t, usize::MAX), (3, 4));
     }
 }

@@ -30,6 +30,12 @@
 //! let r = client.operation::<notes::GetNote>(vars).send().await?;
 //! ```
 //!
+//! An operation that no auth mode can send (the modes its fields allow do not meet) is a
+//! warning, printed as `cargo:warning=` from a build script and listed in
+//! [`Analysis::warnings`]; [`Builder::deny_operations_without_auth_mode`] makes it an error.
+//! Auth directives on interfaces and unions are accepted, as AppSync accepts them, and grant
+//! nothing by themselves: every field is checked on the object type a value really has.
+//!
 //! See `codegen/README.md` for scalars, nullable inputs, auth metadata and statement generation.
 
 mod auth;
@@ -78,6 +84,7 @@ pub struct Builder {
     rerun_if_changed: Option<bool>,
     settings_errors: Vec<String>,
     serde_both_ways: bool,
+    deny_unsendable: bool,
 }
 
 impl Default for Builder {
@@ -93,6 +100,8 @@ pub(crate) struct Loaded {
     pub doc: apollo_compiler::ExecutableDocument,
     pub texts: BTreeMap<String, String>,
     pub auth: auth::AuthModel,
+    /// Problems that do not stop generation: operations no auth mode can send.
+    pub warnings: Vec<Error>,
 }
 
 impl Builder {
@@ -111,6 +120,7 @@ impl Builder {
             rerun_if_changed: None,
             settings_errors: Vec::new(),
             serde_both_ways: false,
+            deny_unsendable: false,
         }
     }
 
@@ -235,8 +245,19 @@ impl Builder {
         self
     }
 
+    /// Whether an operation that no auth mode can send (the modes allowed by the fields it
+    /// selects do not meet, so the client refuses every call of it) fails generation. By
+    /// default it is a warning: [`generate`](Self::generate) prints it as
+    /// `cargo:warning=` from a build script, and [`analyze`](Self::analyze) lists it in
+    /// [`Analysis::warnings`].
+    pub fn deny_operations_without_auth_mode(mut self, deny: bool) -> Self {
+        self.deny_unsendable = deny;
+        self
+    }
+
     /// Generates and writes the file (only when its content changed, so dependents are not
-    /// rebuilt for nothing).
+    /// rebuilt for nothing). Warnings are printed: as `cargo:warning=` lines when run by
+    /// Cargo as a build script (`OUT_DIR` is set), else on stderr.
     pub fn generate(&self, out: impl AsRef<Path>) -> Result<(), Errors> {
         let out = out.as_ref();
         if self
@@ -249,7 +270,18 @@ impl Builder {
                 }
             }
         }
-        let code = self.generate_to_string()?;
+        let (code, warnings) = self.run(|b| {
+            let loaded = b.load()?;
+            Ok((gen::generate(b, &loaded)?, loaded.warnings))
+        })?;
+        let in_build_script = std::env::var_os("OUT_DIR").is_some();
+        for w in &warnings {
+            if in_build_script {
+                println!("cargo:warning={w}");
+            } else {
+                eprintln!("warning: {w}");
+            }
+        }
         if std::fs::read_to_string(out).ok().as_deref() == Some(code.as_str()) {
             return Ok(());
         }
@@ -269,7 +301,7 @@ impl Builder {
         })
     }
 
-    /// Generates the Rust code.
+    /// Generates the Rust code (warnings are not reported: see [`analyze`](Self::analyze)).
     pub fn generate_to_string(&self) -> Result<String, Errors> {
         self.run(|b| {
             let loaded = b.load()?;
@@ -470,7 +502,7 @@ impl Builder {
                 // Still report syntax errors in the operations.
                 for (name, text) in &ops {
                     if let Err(e) = Self::parser().parse_ast(text.as_str(), name) {
-                        diagnostics(&e.errors, &mut errors);
+                        errors.extend(first_syntax_error(&e.errors));
                     }
                 }
                 let mut all = e.into_vec();
@@ -480,19 +512,29 @@ impl Builder {
         };
         let mut asts = Vec::new();
         let mut names = std::collections::HashSet::new();
+        // A document with a syntax error reports that error alone: what the parser recovered
+        // is still added (other documents may use its fragments), but problems found in it
+        // after the first syntax error would mostly be echoes of that error.
+        let mut failed = std::collections::HashSet::new();
+        let mut syntax = Vec::new();
+        let mut first_seen = std::collections::HashMap::new();
         for (name, text) in &ops {
             texts.insert(name.clone(), text.clone());
-            match Self::parser().parse_ast(text.as_str(), name) {
-                Ok(ast) => {
-                    names.extend(
-                        ast.definitions
-                            .iter()
-                            .filter_map(|d| d.as_operation_definition()?.name.clone()),
-                    );
-                    asts.push(ast);
+            let ast = match Self::parser().parse_ast(text.as_str(), name) {
+                Ok(ast) => ast,
+                Err(e) => {
+                    failed.insert(name.clone());
+                    syntax.extend(first_syntax_error(&e.errors));
+                    e.partial
                 }
-                Err(e) => diagnostics(&e.errors, &mut errors),
-            }
+            };
+            duplicate_definitions(&ast, &mut first_seen, &mut errors);
+            names.extend(
+                ast.definitions
+                    .iter()
+                    .filter_map(|d| d.as_operation_definition()?.name.clone()),
+            );
+            asts.push(ast);
         }
         if let Some(depth) = self.statements {
             // Hand-written operations win over statements of the same name.
@@ -532,13 +574,24 @@ impl Builder {
         diagnostics(&diag, &mut errors);
         // Validation reports what building could not (every operation, not only the first
         // problem); the same problem found twice is shown once.
-        let doc = match doc.validate(&schema) {
+        let validated = doc.validate(&schema);
+        if let Err(e) = &validated {
+            diagnostics(&e.errors, &mut errors);
+        }
+        // Duplicate names are reported by `duplicate_definitions`, with both places.
+        errors.retain(|e| {
+            !failed.contains(&e.file)
+                && !((e.message.starts_with("the operation `")
+                    || e.message.starts_with("the fragment `"))
+                    && e.message
+                        .ends_with("is defined multiple times in the document"))
+        });
+        // Syntax errors first: in file order, the broken document comes before what it breaks.
+        syntax.append(&mut errors);
+        let mut errors = syntax;
+        let doc = match validated {
             Ok(d) if errors.is_empty() => d.into_inner(),
-            Ok(_) => return Err(Errors::new(errors)),
-            Err(e) => {
-                diagnostics(&e.errors, &mut errors);
-                return Err(Errors::new(errors));
-            }
+            _ => return Err(Errors::new(errors)),
         };
         if let Some(op) = &doc.operations.anonymous {
             let (file, line, column) = gen::locate(&doc.sources, op.location());
@@ -550,13 +603,50 @@ impl Builder {
             ));
             return Err(Errors::new(errors));
         }
+        let warnings = unsendable_operations(&schema, &doc, &auth);
+        if self.deny_unsendable && !warnings.is_empty() {
+            return Err(Errors::new(warnings));
+        }
         Ok(Loaded {
             schema,
             doc,
             texts,
             auth,
+            warnings,
         })
     }
+}
+
+/// One problem per operation that no auth mode can send, at the operation, naming the
+/// fields whose rules do not meet.
+fn unsendable_operations(
+    schema: &apollo_compiler::Schema,
+    doc: &apollo_compiler::ExecutableDocument,
+    auth: &auth::AuthModel,
+) -> Vec<Error> {
+    let mut out = Vec::new();
+    for (name, op) in &doc.operations.named {
+        let Some(conflict) = auth.operation(doc, &op.selection_set).conflict else {
+            continue;
+        };
+        let (file, line, column) = gen::locate(&doc.sources, op.location());
+        let generated = if file == STATEMENTS_PATH {
+            " (a generated statement)"
+        } else {
+            ""
+        };
+        out.push(Error::at(
+            file,
+            line,
+            column,
+            format!(
+                "operation `{name}`{generated} can never be sent: no auth mode reaches every \
+                 field it selects: {}. The client refuses every call of it",
+                conflict.explain(schema)
+            ),
+        ));
+    }
+    out
 }
 
 /// One error per object type with fields that no directive covers, when no default is set.
@@ -630,6 +720,48 @@ fn read_file(p: &Path, out: &mut Vec<(String, String)>, errors: &mut Vec<Error>)
     match std::fs::read_to_string(p) {
         Ok(text) => out.push((name, text)),
         Err(e) => errors.push(Error::in_file(name, format!("cannot read the file: {e}"))),
+    }
+}
+
+/// The first (in the text) of a document's syntax errors.
+fn first_syntax_error(list: &apollo_compiler::validation::DiagnosticList) -> Option<Error> {
+    let mut all = Vec::new();
+    diagnostics(list, &mut all);
+    all.into_iter().min_by_key(|e| (e.line, e.column))
+}
+
+/// Operations and fragments defined twice (in one document or across documents): an error at
+/// the second definition naming the first.
+fn duplicate_definitions(
+    ast: &apollo_compiler::ast::Document,
+    first_seen: &mut std::collections::HashMap<(&'static str, String), (String, usize, usize)>,
+    errors: &mut Vec<Error>,
+) {
+    use apollo_compiler::ast::Definition;
+    for def in &ast.definitions {
+        let (kind, name) = match def {
+            Definition::OperationDefinition(op) => match &op.name {
+                Some(n) => ("operation", n),
+                None => continue,
+            },
+            Definition::FragmentDefinition(f) => ("fragment", &f.name),
+            _ => continue,
+        };
+        let here = gen::locate(&ast.sources, name.location());
+        match first_seen.get(&(kind, name.to_string())) {
+            Some((file, line, column)) => errors.push(Error::at(
+                here.0,
+                here.1,
+                here.2,
+                format!(
+                    "the {kind} `{name}` is defined twice: here and at {file}:{line}:{column}; \
+                     names must be unique across all operation files"
+                ),
+            )),
+            None => {
+                first_seen.insert((kind, name.to_string()), here);
+            }
+        }
     }
 }
 

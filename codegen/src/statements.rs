@@ -14,7 +14,8 @@ pub const MAX_DEPTH: u32 = 10;
 /// One document with an operation per root field of `Query`, `Mutation` and `Subscription`.
 ///
 /// Each operation is named after its field (`getNote` → `GetNote`), declares a variable per
-/// argument (same name and type), and selects the field's return type to `depth` levels: level
+/// argument (same name, type and default value: an argument with a default is optional for
+/// callers), and selects the field's return type to `depth` levels: level
 /// 1 is the root field's own scalar and enum fields, each further level adds the fields of the
 /// objects below. Interfaces and unions get `__typename` and an inline fragment per object
 /// type. Deprecated fields and nested fields with required arguments are left out, and objects
@@ -67,10 +68,16 @@ pub(crate) fn generate_each(schema: &Schema, depth: u32) -> Vec<(String, String)
             let mut out = String::new();
             let _ = write!(out, "{keyword} {op_name}");
             if !field.arguments.is_empty() {
+                // An argument with a default keeps it on its variable, which makes the
+                // variable optional for the caller (even a non-null one: the generated field
+                // is an `Option` left out when `None`, and the server applies the default).
                 let vars: Vec<String> = field
                     .arguments
                     .iter()
-                    .map(|a| format!("${}: {}", a.name, a.ty))
+                    .map(|a| match &a.default_value {
+                        Some(d) => format!("${}: {} = {d}", a.name, a.ty),
+                        None => format!("${}: {}", a.name, a.ty),
+                    })
                     .collect();
                 let _ = write!(out, "({})", vars.join(", "));
             }

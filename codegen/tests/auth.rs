@@ -299,3 +299,135 @@ fn the_notes_app() {
         [vec!["admins".to_owned()]]
     );
 }
+
+/// AppSync deploys auth directives on unions and interfaces (the AppSync Masterclass schema has
+/// `union Notification @aws_iam @aws_cognito_user_pools = …`). They are accepted and grant
+/// nothing by themselves: every field is checked on the object type the value has, by that
+/// field's and that object type's directives.
+const ABSTRACT: &str = "
+type Query {
+  feed: [Item!]! @aws_iam @aws_cognito_user_pools
+  node: Node @aws_iam @aws_cognito_user_pools
+}
+union Item @aws_iam @aws_cognito_user_pools = Liked | Retweeted
+interface Node @aws_iam @aws_api_key {
+  id: ID! @aws_lambda
+}
+type Liked implements Node @aws_iam @aws_cognito_user_pools {
+  id: ID!
+  by: ID!
+}
+type Retweeted implements Node @aws_cognito_user_pools {
+  id: ID!
+  retweetId: ID!
+}
+";
+
+#[test]
+fn directives_on_unions_and_interfaces_are_accepted_and_member_types_decide() {
+    let a = analyze(
+        ABSTRACT,
+        "query Both { feed { ... on Liked { by } ... on Retweeted { retweetId } } }
+         query LikedOnly { feed { ... on Liked { by } } }
+         query Ids { node { id } }
+         query TypeNames { feed { __typename } }",
+        UserPools,
+    );
+    // The union's directives would allow IAM; `Retweeted` does not.
+    assert_eq!(modes(&a, "Both"), [UserPools]);
+    assert_eq!(modes(&a, "LikedOnly"), [Iam, UserPools]);
+    // Neither the interface's type directives (API key) nor its field's (Lambda) count:
+    // `id` is read on `Liked` or `Retweeted`.
+    assert_eq!(modes(&a, "Ids"), [UserPools]);
+    assert_eq!(modes(&a, "TypeNames"), [Iam, UserPools]);
+    assert!(a.warnings.is_empty(), "{:?}", a.warnings);
+}
+
+/// A deployed schema from the AWS CDK's integration tests: `getTest` has no directive (the
+/// default mode, user pools there) and returns `test @aws_iam`, so no mode reaches both.
+const CDK_IAM: &str = "type test @aws_iam {
+  id: String!
+  version: String!
+}
+
+type Query {
+  getTest(id: String!): test
+  getTests: [ test! ]
+    @aws_iam 
+}
+";
+
+#[test]
+fn an_operation_no_mode_can_send_is_a_warning_naming_the_fields_and_lines() {
+    let ops =
+        "query GetTest {\n  getTest(id: \"1\") { id }\n}\nquery GetTests { getTests { id } }\n";
+    let b = Builder::new()
+        .schema_str("schema.graphql", CDK_IAM)
+        .operations_str("ops.graphql", ops)
+        .default_auth_mode(UserPools)
+        .additional_auth_modes([Iam]);
+    let a = b.analyze().unwrap();
+    assert!(modes(&a, "GetTest").is_empty());
+    assert_eq!(modes(&a, "GetTests"), [Iam]);
+    let w: Vec<String> = a.warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(
+        w,
+        [
+            "ops.graphql:1:1: operation `GetTest` can never be sent: no auth mode reaches every \
+          field it selects: `Query.getTest` allows AMAZON_COGNITO_USER_POOLS (the default mode, \
+          as neither it nor its type has a directive, schema.graphql:7:3); but `test.id` allows \
+          AWS_IAM (type `test`'s directives, schema.graphql:1:1). The client refuses every call \
+          of it"
+        ]
+    );
+    // The generated docs say it too, and the code still builds.
+    let code = b.generate_to_string().unwrap();
+    assert!(
+        code.contains(
+            "/// Allowed auth modes: none. No mode reaches every field it selects: `Query.getTest`"
+        ),
+        "{code}"
+    );
+    assert!(code.contains("const ALLOWED_AUTH_MODES: &'static [_appsync::AuthMode] = &[];"));
+    // A setting makes it an error.
+    let e = b
+        .clone()
+        .deny_operations_without_auth_mode(true)
+        .generate_to_string()
+        .unwrap_err();
+    assert_eq!(e.iter().map(|e| e.to_string()).collect::<Vec<_>>(), w);
+    // A field allowing only modes the API does not enable.
+    let a = Builder::new()
+        .schema_str("s.graphql", "type Query { a: String @aws_oidc }")
+        .operations_str("o.graphql", "query A { a }")
+        .default_auth_mode(ApiKey)
+        .additional_auth_modes([Iam])
+        .analyze()
+        .unwrap();
+    assert!(
+        a.warnings[0].message.ends_with(
+            "`Query.a` allows OPENID_CONNECT (its own directives, s.graphql:1:14), and the API \
+             enables only API_KEY, AWS_IAM. The client refuses every call of it"
+        ),
+        "{}",
+        a.warnings[0]
+    );
+}
+
+#[test]
+fn statements_no_mode_can_send_are_marked_as_generated() {
+    let a = Builder::new()
+        .schema_str("schema.graphql", CDK_IAM)
+        .default_auth_mode(UserPools)
+        .statements(1)
+        .analyze()
+        .unwrap();
+    assert_eq!(a.warnings.len(), 1, "{:?}", a.warnings);
+    assert!(
+        a.warnings[0]
+            .to_string()
+            .starts_with("<statements>.graphql:3:1: operation `GetTest` (a generated statement) can never be sent"),
+        "{}",
+        a.warnings[0]
+    );
+}

@@ -320,3 +320,147 @@ fn no_input_makes_it_panic() {
     );
     assert!(run(&deep_list, "query Q { a }").is_err());
 }
+
+/// Non-ASCII text in block strings and descriptions (schema and document), in comments, and
+/// before an error: generated as written, errors located in characters, never a panic.
+#[test]
+fn non_ascii_text_in_block_strings_and_descriptions() {
+    let schema = "\
+\"\"\"
+Ünïcödé notes 😀: 日本語, e\u{301}, \u{10FFFF}
+  indented « quoted \\\"\"\" »
+\"\"\"
+type Query @aws_api_key {
+  \"\"\"Fïeld 🎉\"\"\"
+  note(\"arg ✓\" id: ID!, text: String = \"\"\"défaut 😀\"\"\"): Note
+}
+
+\"tÿpe\"
+type Note @aws_api_key {
+  \"\"\"
+  ☃
+  \"\"\"
+  id: ID!
+}
+";
+    let ops = "\
+# Lit l'élément 😀
+# 二行目
+query Get {
+  note(id: \"é\", text: \"\"\"
+    bloc « 😀 » e\u{301}
+  \"\"\") { id }
+}
+";
+    let code = run(schema, ops).unwrap_or_else(|e| panic!("{e}"));
+    for text in ["Lit l'élément 😀", "二行目", "Fïeld 🎉", "bloc « 😀 »"] {
+        assert!(
+            code.contains(text),
+            "{text:?} is in the generated code:\n{code}"
+        );
+    }
+    // A problem after multi-byte characters: the column counts characters.
+    let e = errors(SCHEMA, "query Q { note(id: \"😀é\") { nope } }");
+    assert_has(
+        &e,
+        "ops.graphql:1:28: type `Note` does not have a field `nope`",
+    );
+    // A syntax error inside and right after a non-ASCII block string.
+    for bad in [
+        "query Q { note(id: \"\"\"😀",
+        "query Q { note(id: \"\"\"😀\"\"\") { id } é }",
+        "query Q { note(id: \"\\u{D800}😀\") { id } }",
+        "\u{FEFF}query Q { note(id: \"1\") { id } }",
+        "query Q { note(id: \"1\") { id } } # 😀",
+    ] {
+        for result in [
+            run(SCHEMA, bad),
+            run(
+                &format!("\"\"\"😀{bad}\n{SCHEMA}"),
+                "query Q { notes { id } }",
+            ),
+        ] {
+            // The builder turns a panic into an "internal error": there must be none.
+            if let Err(e) = result {
+                assert!(
+                    e.iter().all(|e| !e.message.contains("internal error")),
+                    "{bad:?}: {e}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn duplicate_names_name_both_places() {
+    let e = Builder::new()
+        .schema_str("schema.graphql", SCHEMA)
+        .operations_str("one.graphql", "query Q { notes { id } }\nfragment F on Note { id }\n")
+        .operations_str(
+            "two.graphql",
+            "\n\nquery Q { notes { title } }\nfragment F on Note { title }\nquery R { notes { ...F } }\n",
+        )
+        .default_auth_mode(AuthMode::ApiKey)
+        .generate_to_string()
+        .unwrap_err();
+    let e: Vec<String> = e.iter().map(|e| e.to_string()).collect();
+    assert_eq!(
+        e,
+        [
+            "two.graphql:3:7: the operation `Q` is defined twice: here and at one.graphql:1:7; \
+             names must be unique across all operation files",
+            "two.graphql:4:10: the fragment `F` is defined twice: here and at one.graphql:2:10; \
+             names must be unique across all operation files",
+        ]
+    );
+}
+
+#[test]
+fn a_syntax_error_is_reported_alone_and_the_other_documents_are_still_checked() {
+    // A template splice left in a document extracted from JavaScript.
+    let e = Builder::new()
+        .schema_str("schema.graphql", SCHEMA)
+        .operations_str(
+            "extracted.graphql",
+            "fragment F on Note { id }\nquery Q($m: Int) { notes(limit: ${mode}) { id nope } }\n\
+             query R { notes { nope } }\n",
+        )
+        .operations_str("other.graphql", "query S { notes { ...F title nada } }\n")
+        .default_auth_mode(AuthMode::ApiKey)
+        .generate_to_string()
+        .unwrap_err();
+    let e: Vec<String> = e.iter().map(|e| e.to_string()).collect();
+    // One error for the broken document (not one per recovery of the parser, nor the
+    // validation of what it recovered), and the other document validated, with the fragment
+    // it uses from the broken one.
+    assert_eq!(
+        e,
+        [
+            "extracted.graphql:2:34: syntax error: expected a Name",
+            "other.graphql:1:30: type `Note` does not have a field `nada`",
+        ]
+    );
+}
+
+#[test]
+fn statement_arguments_with_defaults_are_optional_with_the_same_default() {
+    let schema = "type Query @aws_api_key {\n  notes(limit: Int = 20, archived: Boolean! = false, q: String!): [Note!]!\n}\n\
+                  type Note @aws_api_key { id: ID! }\n";
+    let b = Builder::new()
+        .schema_str("schema.graphql", schema)
+        .default_auth_mode(AuthMode::ApiKey)
+        .statements(1);
+    let text = b.statements_to_string().unwrap();
+    assert!(
+        text.contains("query Notes($limit: Int = 20, $archived: Boolean! = false, $q: String!) {"),
+        "{text}"
+    );
+    let code = b.generate_to_string().unwrap_or_else(|e| panic!("{e}"));
+    // Optional in Rust: left out of the request when absent, so the server applies the default.
+    assert!(code.contains("pub archived: Option<bool>"), "{code}");
+    assert!(
+        code.contains("pub limit: _appsync::types::Nullable<i32>"),
+        "{code}"
+    );
+    assert!(code.contains("pub q: String"), "{code}");
+}

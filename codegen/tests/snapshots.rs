@@ -70,7 +70,7 @@ fn statements_for_the_full_schema() {
         .statements(2)
         .generate_to_string()
         .unwrap_or_else(|e| panic!("{e}"));
-    insta::assert_snapshot!("statements_code", code);
+    insta::assert_snapshot!("statements_code", relative(code));
 }
 
 #[test]

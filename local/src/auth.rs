@@ -1,12 +1,14 @@
 //! Who is calling: AppSync's auth modes, the identity a request proves, and the checks of §3.1
 //! and §3.4 (API keys, Cognito and OIDC JWTs, IAM SigV4, a Lambda authorizer).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
+
+use tokio::time::Instant;
 
 use serde_json::{json, Value};
 
@@ -111,6 +113,9 @@ pub struct LambdaAuthResponse {
     pub resolver_context: Option<Value>,
     /// Fields to deny (`Type.field`).
     pub denied_fields: Vec<String>,
+    /// AppSync's `ttlOverride`: how long to cache this answer for its token, instead of the
+    /// configured default (`Some(0)`: do not cache it). At most an hour is used.
+    pub ttl_override: Option<Duration>,
 }
 
 impl LambdaAuthResponse {
@@ -137,6 +142,68 @@ impl LambdaAuthResponse {
     pub fn denied_fields(mut self, fields: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.denied_fields = fields.into_iter().map(Into::into).collect();
         self
+    }
+
+    /// Sets `ttlOverride`: cache this answer for its token this long (zero: not at all).
+    pub fn ttl_override(mut self, ttl: Duration) -> Self {
+        self.ttl_override = Some(ttl);
+        self
+    }
+}
+
+/// AppSync's upper bound on how long an authorizer's answer is cached.
+pub(crate) const MAX_LAMBDA_TTL: Duration = Duration::from_secs(3600);
+
+/// How many tokens' answers are kept at most; past that the one closest to expiry goes.
+const LAMBDA_CACHE_ENTRIES: usize = 1024;
+
+/// The Lambda authorizer with AppSync's settings around it (`LambdaAuthorizerConfig`).
+pub(crate) struct Lambda {
+    pub authorizer: LambdaAuthorizer,
+    /// `identityValidationExpression`, anchored: the whole token must match.
+    pub validation: Option<regex::Regex>,
+    /// `authorizerResultTtlInSeconds` (zero: answers are not cached unless they say so).
+    pub default_ttl: Duration,
+    pub cache: Mutex<LambdaCache>,
+}
+
+/// Answers of the authorizer by token, each until it expires.
+#[derive(Default)]
+pub(crate) struct LambdaCache {
+    entries: HashMap<String, (Instant, LambdaAuthResponse)>,
+}
+
+impl LambdaCache {
+    fn get(&mut self, token: &str, now: Instant) -> Option<LambdaAuthResponse> {
+        match self.entries.get(token) {
+            Some((until, r)) if *until > now => Some(r.clone()),
+            Some(_) => {
+                self.entries.remove(token);
+                None
+            }
+            None => None,
+        }
+    }
+
+    fn put(&mut self, token: &str, response: LambdaAuthResponse, ttl: Duration, now: Instant) {
+        if ttl.is_zero() {
+            return;
+        }
+        if self.entries.len() >= LAMBDA_CACHE_ENTRIES && !self.entries.contains_key(token) {
+            self.entries.retain(|_, (until, _)| *until > now);
+            if self.entries.len() >= LAMBDA_CACHE_ENTRIES {
+                let soonest = self
+                    .entries
+                    .iter()
+                    .min_by_key(|(_, (until, _))| *until)
+                    .map(|(k, _)| k.clone());
+                if let Some(k) = soonest {
+                    self.entries.remove(&k);
+                }
+            }
+        }
+        self.entries
+            .insert(token.to_owned(), (now + ttl.min(MAX_LAMBDA_TTL), response));
     }
 }
 
@@ -184,9 +251,12 @@ pub(crate) struct Authenticator {
     pub iam: Vec<IamCredential>,
     pub user_pool: Option<UserPool>,
     pub oidc: Option<OidcIssuer>,
-    pub lambda: Option<LambdaAuthorizer>,
+    pub lambda: Option<Lambda>,
     pub region: String,
     pub max_skew: Duration,
+    /// The forms of the API host a realtime auth object may name (lowercase): the GraphQL
+    /// host as a client puts it (`127.0.0.1:PORT`, `localhost:PORT`) and any public host.
+    pub hosts: Vec<String>,
 }
 
 /// Why a request was refused: AppSync's status, error type and message.
@@ -285,13 +355,7 @@ impl Authenticator {
                 }
             }
             if let (Some(lambda), true) = (&self.lambda, self.modes.contains(&AuthMode::Lambda)) {
-                let resp = lambda(LambdaAuthRequest {
-                    authorization_token: authorization.to_owned(),
-                    query_string: input.query_string.to_owned(),
-                    operation_name: input.operation_name.map(str::to_owned),
-                    variables: input.variables.clone(),
-                })
-                .await;
+                let resp = call_lambda(lambda, authorization, input).await?;
                 if !resp.is_authorized {
                     return Err(AuthFailure::unauthorized(
                         "You are not authorized to make this call.",
@@ -307,6 +371,31 @@ impl Authenticator {
             ));
         }
         Err(AuthFailure::unauthorized("Missing authorization header."))
+    }
+
+    /// A realtime auth object (a handshake's or a `start`'s): its `host` must be this API's
+    /// GraphQL host, as AppSync requires (§2.2), before anything else is checked. For IAM the
+    /// signature covers that same `host` value, so a signature over another host fails too.
+    pub(crate) async fn authenticate_realtime(
+        &self,
+        input: &AuthInput<'_>,
+    ) -> Result<Identity, AuthFailure> {
+        let Some(host) = input.header("host") else {
+            return Err(AuthFailure::unauthorized(
+                "The authorization object has no host: it must name the API's GraphQL host.",
+            ));
+        };
+        if !self
+            .hosts
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case(host.trim()))
+        {
+            return Err(AuthFailure::unauthorized(format!(
+                "The authorization object's host {host:?} is not this API's GraphQL host ({}).",
+                self.hosts.join(", ")
+            )));
+        }
+        self.authenticate(input).await
     }
 
     fn check_api_key(&self, key: &str) -> Result<Identity, AuthFailure> {
@@ -359,7 +448,8 @@ impl Authenticator {
                 AuthFailure::forbidden("IncompleteSignatureException", e)
             }
         })?;
-        if cred.session_token.is_some() && verified.session_token != cred.session_token {
+        // A long-term key has no session token: a request carrying one is refused, as AWS does.
+        if verified.session_token != cred.session_token {
             return Err(AuthFailure::forbidden(
                 "UnrecognizedClientException",
                 "The security token included in the request is invalid.",
@@ -381,6 +471,45 @@ impl Authenticator {
         id.access_key_id = Some(cred.access_key_id.clone());
         Ok(id)
     }
+}
+
+/// Runs the authorizer for `token` (the `Authorization` value, verbatim), unless the token
+/// fails `identityValidationExpression` (then 401 without a call) or a cached answer for it
+/// has not expired yet.
+async fn call_lambda(
+    lambda: &Lambda,
+    token: &str,
+    input: &AuthInput<'_>,
+) -> Result<LambdaAuthResponse, AuthFailure> {
+    if lambda
+        .validation
+        .as_ref()
+        .is_some_and(|re| !re.is_match(token))
+    {
+        return Err(AuthFailure::unauthorized(
+            "You are not authorized to make this call.",
+        ));
+    }
+    // The lock is never held across the call: a slow authorizer must not stall other requests.
+    let cached = lock(&lambda.cache).get(token, Instant::now());
+    if let Some(r) = cached {
+        return Ok(r);
+    }
+    let resp = (lambda.authorizer)(LambdaAuthRequest {
+        authorization_token: token.to_owned(),
+        query_string: input.query_string.to_owned(),
+        operation_name: input.operation_name.map(str::to_owned),
+        variables: input.variables.clone(),
+    })
+    .await;
+    let ttl = resp.ttl_override.unwrap_or(lambda.default_ttl);
+    lock(&lambda.cache).put(token, resp.clone(), ttl, Instant::now());
+    Ok(resp)
+}
+
+/// The cache, even if a thread panicked while holding it (its entries are still whole).
+fn lock(cache: &Mutex<LambdaCache>) -> std::sync::MutexGuard<'_, LambdaCache> {
+    cache.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn check_user_pool(pool: &UserPool, token: &str) -> Result<Identity, AuthFailure> {
@@ -460,30 +589,10 @@ fn amz_date_epoch(s: &str) -> Option<u64> {
     u64::try_from(days * 86_400 + h * 3600 + mi * 60 + sec).ok()
 }
 
-/// `YYYYMMDD'T'HHMMSS'Z'` for a time (used by tests and realtime helpers).
-pub(crate) fn amz_date(t: SystemTime) -> String {
-    let secs = epoch(t) as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sigv4::amz_date;
 
     #[test]
     fn amz_dates_round_trip() {
@@ -492,5 +601,39 @@ mod tests {
         assert_eq!(amz_date_epoch("20150830T123600Z"), Some(1_440_938_160));
         assert_eq!(amz_date_epoch("2015-08-30"), None);
         assert_eq!(amz_date_epoch("20151330T123600Z"), None);
+    }
+
+    #[test]
+    fn lambda_answers_are_cached_until_they_expire_and_the_cache_is_bounded() {
+        let t0 = Instant::now();
+        let mut c = LambdaCache::default();
+        c.put("a", LambdaAuthResponse::allow(), Duration::from_secs(5), t0);
+        c.put("zero", LambdaAuthResponse::allow(), Duration::ZERO, t0);
+        assert!(c.get("a", t0 + Duration::from_secs(4)).is_some());
+        assert!(c.get("a", t0 + Duration::from_secs(5)).is_none());
+        assert!(
+            c.entries.is_empty(),
+            "expired and zero-TTL answers are not kept"
+        );
+        // Longer than AppSync allows: an hour at most.
+        c.put(
+            "long",
+            LambdaAuthResponse::allow(),
+            Duration::from_secs(7200),
+            t0,
+        );
+        assert!(c.get("long", t0 + Duration::from_secs(3599)).is_some());
+        assert!(c.get("long", t0 + Duration::from_secs(3600)).is_none());
+        for i in 0..LAMBDA_CACHE_ENTRIES + 10 {
+            let ttl = Duration::from_secs(100 + i as u64);
+            c.put(&format!("t{i}"), LambdaAuthResponse::allow(), ttl, t0);
+        }
+        assert_eq!(c.entries.len(), LAMBDA_CACHE_ENTRIES);
+        assert!(
+            c.get("t0", t0).is_none(),
+            "the one closest to expiry went first"
+        );
+        let last = format!("t{}", LAMBDA_CACHE_ENTRIES + 9);
+        assert!(c.get(&last, t0).is_some());
     }
 }

@@ -289,6 +289,9 @@ impl Engine {
             return json!({"data": null, "errors": [{"path": null, "locations": null,
                 "message": "Subscriptions are served over the realtime WebSocket endpoint, not HTTP."}]});
         }
+        if let Some(e) = invalid_variable(&self.core.model, &doc, operation_name, &variables) {
+            return json!({"data": null, "errors": [e]});
+        }
         let mut req = Request::new(query)
             .variables(Variables::from_json(variables))
             .data(identity);
@@ -351,6 +354,9 @@ impl Engine {
                 ])
             }
         }
+        if let Some(e) = invalid_variable(&self.core.model, &doc, operation_name, &variables) {
+            return Err(vec![e]);
+        }
         let omitted = omitted_arguments(&doc, operation_name, &variables);
         let (tx, rx) = oneshot::channel();
         let mut req = Request::new(query)
@@ -395,14 +401,7 @@ fn omitted_arguments(
     operation_name: Option<&str>,
     variables: &Value,
 ) -> Vec<String> {
-    let op = match operation_name {
-        Some(n) => doc
-            .operations
-            .iter()
-            .find(|(on, _)| on.map(|x| x.as_str()) == Some(n)),
-        None => doc.operations.iter().next(),
-    };
-    let Some((_, op)) = op else {
+    let Some(op) = selected_operation(doc, operation_name) else {
         return Vec::new();
     };
     let given = |var: &str| {
@@ -441,20 +440,86 @@ fn input_value(def: &async_graphql::parser::types::InputValueDefinition) -> Inpu
     iv
 }
 
+/// The operation a request runs: the one named, else the first (async-graphql reports a
+/// missing or ambiguous one itself).
+fn selected_operation<'d>(
+    doc: &'d ExecutableDocument,
+    name: Option<&str>,
+) -> Option<&'d async_graphql::Positioned<async_graphql::parser::types::OperationDefinition>> {
+    match name {
+        Some(n) => doc
+            .operations
+            .iter()
+            .find(|(on, _)| on.map(|x| x.as_str()) == Some(n))
+            .map(|(_, op)| op),
+        None => doc.operations.iter().next().map(|(_, op)| op),
+    }
+}
+
+/// AppSync's error for the first variable holding an invalid AWS scalar (at any depth of
+/// lists and input objects): `Variable 'd' has an invalid value. Unable to parse `…` as a
+/// valid date.`, located at the variable's definition. async-graphql would refuse the value
+/// too, but in its own words and without the value.
+fn invalid_variable(
+    model: &SchemaModel,
+    doc: &ExecutableDocument,
+    operation_name: Option<&str>,
+    variables: &Value,
+) -> Option<Value> {
+    /// The innermost field (or variable) name and the value that failed, as AppSync names them.
+    fn check<'v>(
+        model: &SchemaModel,
+        name: &'v str,
+        ty: &Type,
+        v: &'v Value,
+        depth: usize,
+    ) -> Option<(&'v str, &'v Value, &'static str)> {
+        if v.is_null() || depth > 64 {
+            return None;
+        }
+        match (&ty.base, v) {
+            (BaseType::List(inner), Value::Array(items)) => items
+                .iter()
+                .find_map(|i| check(model, name, inner, i, depth + 1)),
+            (BaseType::List(inner), single) => check(model, name, inner, single, depth + 1),
+            (BaseType::Named(n), _) if AWS_SCALARS.contains(&n.as_str()) => {
+                let gv = GqlValue::from_json(v.clone()).ok()?;
+                (!scalars::valid(n, &gv)).then(|| (name, v, scalars::what(n)))
+            }
+            (BaseType::Named(n), Value::Object(fields)) => {
+                let Some(TypeKind::InputObject(io)) = model.types.get(n.as_str()).map(|t| &t.kind)
+                else {
+                    return None;
+                };
+                io.fields.iter().find_map(|f| {
+                    let (k, fv) = fields.get_key_value(f.node.name.node.as_str())?;
+                    check(model, k, &f.node.ty.node, fv, depth + 1)
+                })
+            }
+            _ => None,
+        }
+    }
+    let op = selected_operation(doc, operation_name)?;
+    op.node.variable_definitions.iter().find_map(|d| {
+        let (name, value) = variables.as_object()?.get_key_value(d.node.name.node.as_str())?;
+        let (field, bad, what) = check(model, name, &d.node.var_type.node, value, 0)?;
+        let shown = bad.as_str().map_or_else(|| bad.to_string(), str::to_owned);
+        Some(json!({
+            "path": null,
+            "locations": [{"line": d.pos.line, "column": d.pos.column, "sourceName": null}],
+            "message": format!(
+                "Variable '{field}' has an invalid value. Unable to parse `{shown}` as a valid {what}."
+            ),
+        }))
+    })
+}
+
 /// The selected operation's type and its root fields as (response key, field name).
 fn root_fields(
     doc: &ExecutableDocument,
     name: Option<&str>,
 ) -> Option<(OperationType, Vec<(String, String)>)> {
-    let op = match name {
-        Some(n) => {
-            doc.operations
-                .iter()
-                .find(|(on, _)| on.map(|x| x.as_str()) == Some(n))?
-                .1
-        }
-        None => doc.operations.iter().next()?.1,
-    };
+    let op = selected_operation(doc, name)?;
     let mut out = Vec::new();
     collect_fields(doc, &op.node.selection_set.node.items, &mut out);
     Some((op.node.ty, out))
@@ -741,15 +806,7 @@ fn operation_root<'d>(
     doc: &'d ExecutableDocument,
     name: Option<&str>,
 ) -> Option<(String, &'d Items)> {
-    let op = match name {
-        Some(n) => {
-            doc.operations
-                .iter()
-                .find(|(on, _)| on.map(|x| x.as_str()) == Some(n))?
-                .1
-        }
-        None => doc.operations.iter().next()?.1,
-    };
+    let op = selected_operation(doc, name)?;
     let root = match op.node.ty {
         OperationType::Query => Some(model.query.clone()),
         OperationType::Mutation => model.mutation.clone(),
@@ -900,14 +957,28 @@ fn error_json(e: ServerError) -> Value {
                 .collect(),
         ),
     );
-    let message =
-        if path.is_null() && error_type_is_none(&m) && !e.message.starts_with("Validation error") {
-            format!("Validation error: {}", e.message)
-        } else {
-            e.message
-        };
+    let message = if let Some(m) = wrong_type(&e.message) {
+        m
+    } else if path.is_null() && error_type_is_none(&m) && !e.message.starts_with("Validation error")
+    {
+        format!("Validation error: {}", e.message)
+    } else {
+        e.message
+    };
     m.insert("message".into(), Value::String(message));
     Value::Object(m)
+}
+
+/// async-graphql's `Invalid value for argument "a", expected type "T"` (a literal of the wrong
+/// type or format) in AppSync's words (graphql-java's `WrongType`).
+fn wrong_type(message: &str) -> Option<String> {
+    let (argument, ty) = message
+        .strip_prefix("Invalid value for argument \"")?
+        .strip_suffix('"')?
+        .split_once("\", expected type \"")?;
+    Some(format!(
+        "Validation error of type WrongType: argument '{argument}' is not a valid '{ty}'"
+    ))
 }
 
 fn error_type_is_none(m: &Map<String, Value>) -> bool {

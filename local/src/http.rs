@@ -131,7 +131,7 @@ pub(crate) fn http_date(t: SystemTime) -> String {
         .map(|d| d.as_secs())
         .unwrap_or(0) as i64;
     let days = secs.div_euclid(86_400);
-    let amz = crate::auth::amz_date(t);
+    let amz = crate::sigv4::amz_date(t);
     let wd = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][days.rem_euclid(7) as usize];
     let months = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",

@@ -22,13 +22,19 @@ fn offset(s: &str) -> bool {
     }
 }
 
-/// Splits a trailing offset (`Z` or `±…`) off a time or date.
+/// Splits a trailing offset (`Z` or `±…`) off a time or date; the sign is looked for from
+/// byte `search_from` on. The input is the caller's: `search_from` may fall inside a
+/// multi-byte character, so the split point comes from `char_indices`, never from slicing at
+/// `search_from` itself.
 fn split_offset(s: &str, search_from: usize) -> (&str, Option<&str>) {
     if let Some(stripped) = s.strip_suffix('Z') {
         return (stripped, Some("Z"));
     }
-    match s[search_from.min(s.len())..].find(['+', '-']) {
-        Some(i) => (&s[..search_from + i], Some(&s[search_from + i..])),
+    match s
+        .char_indices()
+        .find(|&(i, c)| i >= search_from && (c == '+' || c == '-'))
+    {
+        Some((i, _)) => (&s[..i], Some(&s[i..])),
         None => (s, None),
     }
 }
@@ -52,6 +58,22 @@ fn time(s: &str) -> bool {
         _ => false,
     };
     ok && frac.is_none_or(|f| (1..=9).contains(&f.len()) && f.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// What an AWS scalar holds, in AppSync's "Unable to parse `…` as a valid …" message.
+pub(crate) fn what(name: &str) -> &'static str {
+    match name {
+        "AWSDate" => "date",
+        "AWSTime" => "time",
+        "AWSDateTime" => "DateTime Object",
+        "AWSTimestamp" => "timestamp",
+        "AWSEmail" => "email address",
+        "AWSJSON" => "JSON",
+        "AWSURL" => "URL",
+        "AWSPhone" => "phone number",
+        "AWSIPAddress" => "IP address",
+        _ => "value",
+    }
 }
 
 /// Whether a value is valid input for the AWS scalar `name` (other names: always).
@@ -169,5 +191,69 @@ mod tests {
         assert!(valid("AWSPhone", &s("+1 206-555-0100")) && !valid("AWSPhone", &s("call me")));
         assert!(valid("AWSIPAddress", &s("10.0.0.0/8")) && valid("AWSIPAddress", &s("::1")));
         assert!(!valid("AWSIPAddress", &s("10.0.0.0/33")) && !valid("AWSIPAddress", &s("[::1]")));
+    }
+
+    /// Every way of putting a multi-byte character into a valid value: the date and time
+    /// scalars refuse it (never panic), the others at least never panic.
+    #[test]
+    fn multi_byte_characters_anywhere_are_refused_not_a_panic() {
+        let bases = [
+            ("AWSDate", "2020-01-01"),
+            ("AWSDate", "-2020-01-01-07:00"),
+            ("AWSDate", "2020-01-01+05:30:15"),
+            ("AWSTime", "12:30:00.123-08:00"),
+            ("AWSTime", "12:00Z"),
+            ("AWSDateTime", "2024-05-01T12:30:00.5+02:00"),
+            ("AWSDateTime", "-2024-05-01T12:30Z"),
+        ];
+        let others = [
+            ("AWSEmail", "a@b.c"),
+            ("AWSJSON", "{\"a\":[1]}"),
+            ("AWSURL", "https://x.y/a"),
+            ("AWSPhone", "+1 206-555-0100"),
+            ("AWSIPAddress", "10.0.0.0/8"),
+        ];
+        let odd = [
+            "é",
+            "\u{301}",
+            "１",
+            "٣",
+            "😀",
+            "\u{10FFFF}",
+            "\u{FEFF}",
+            "\u{a0}",
+        ];
+        for (name, base) in bases.iter().chain(&others) {
+            let chars: Vec<char> = base.chars().collect();
+            for o in odd {
+                for at in 0..=chars.len() {
+                    let mut inserted: String = chars[..at].iter().collect();
+                    inserted.push_str(o);
+                    inserted.extend(&chars[at..]);
+                    let mut replaced: String = chars[..at].iter().collect();
+                    if at < chars.len() {
+                        replaced.push_str(o);
+                        replaced.extend(&chars[at + 1..]);
+                    }
+                    for v in [inserted, replaced] {
+                        let ok = valid(name, &s(&v));
+                        if bases.iter().any(|(n, _)| n == name) && v != *base {
+                            assert!(!ok, "{name} accepted {v:?}");
+                        }
+                    }
+                }
+            }
+        }
+        for bad in [
+            "2020-01-0é",
+            "１２:００",
+            "é",
+            "12:3é",
+            "2020-01-01T１２:00Z",
+        ] {
+            for name in ["AWSDate", "AWSTime", "AWSDateTime"] {
+                assert!(!valid(name, &s(bad)), "{name} accepted {bad:?}");
+            }
+        }
     }
 }

@@ -15,8 +15,8 @@ use serde_json::{json, Value};
 use tokio::sync::{broadcast, oneshot};
 
 use crate::auth::{
-    ApiKey, AuthMode, Authenticator, IamCredential, LambdaAuthRequest, LambdaAuthResponse,
-    LambdaAuthorizer, OidcIssuer, UserPool,
+    ApiKey, AuthMode, Authenticator, IamCredential, Lambda, LambdaAuthRequest, LambdaAuthResponse,
+    LambdaAuthorizer, OidcIssuer, UserPool, MAX_LAMBDA_TTL,
 };
 use crate::engine::{Core, Engine};
 use crate::faults::Faults;
@@ -66,10 +66,13 @@ pub struct LocalAppSyncBuilder {
     oidc: Option<(String, Option<String>)>,
     iam: Vec<IamCredential>,
     lambda: Option<LambdaAuthorizer>,
+    lambda_validation: Option<String>,
+    lambda_ttl: Duration,
     resolvers: Vec<(String, String, Resolver)>,
     region: String,
     realtime: RealtimeSettings,
     tls: bool,
+    public_host: Option<String>,
 }
 
 impl fmt::Debug for LocalAppSyncBuilder {
@@ -93,6 +96,8 @@ impl Default for LocalAppSyncBuilder {
             oidc: None,
             iam: Vec::new(),
             lambda: None,
+            lambda_validation: None,
+            lambda_ttl: Duration::ZERO,
             resolvers: Vec::new(),
             region: "us-east-1".to_owned(),
             realtime: RealtimeSettings {
@@ -102,6 +107,7 @@ impl Default for LocalAppSyncBuilder {
                 reject_at_upgrade: false,
             },
             tls: false,
+            public_host: None,
         }
     }
 }
@@ -189,6 +195,30 @@ impl LocalAppSyncBuilder {
         Fut: Future<Output = LambdaAuthResponse> + Send + 'static,
     {
         self.lambda = Some(Arc::new(move |r| Box::pin(f(r))));
+        self
+    }
+
+    /// AppSync's `identityValidationExpression`: a regular expression (Rust `regex` syntax)
+    /// that the whole `Authorization` value must match before the Lambda authorizer is
+    /// called; a token that does not is refused with 401 and the authorizer is not called.
+    pub fn lambda_identity_validation_expression(mut self, regex: impl Into<String>) -> Self {
+        self.lambda_validation = Some(regex.into());
+        self
+    }
+
+    /// AppSync's `authorizerResultTtlInSeconds`: how long the authorizer's answer for a token
+    /// is reused without calling it again (default zero: every request calls it). An answer's
+    /// [`LambdaAuthResponse::ttl_override`] wins; AppSync allows at most an hour.
+    pub fn lambda_authorizer_result_ttl(mut self, ttl: Duration) -> Self {
+        self.lambda_ttl = ttl;
+        self
+    }
+
+    /// A public host name (e.g. `api.example.com`, with `:PORT` if not the default) under
+    /// which clients reach this server through a proxy: realtime auth objects may name it as
+    /// their `host`, besides `127.0.0.1:PORT` and `localhost:PORT`.
+    pub fn public_host(mut self, host: impl Into<String>) -> Self {
+        self.public_host = Some(host.into());
         self
     }
 
@@ -288,6 +318,32 @@ impl LocalAppSyncBuilder {
                     .to_owned(),
             );
         }
+        if self.lambda_ttl > MAX_LAMBDA_TTL {
+            problems.push(format!(
+                "lambda_authorizer_result_ttl({:?}): AppSync allows at most 3600 s",
+                self.lambda_ttl
+            ));
+        }
+        let validation = match self.lambda_validation.as_deref().map(|r| {
+            // Anchored, so that the expression speaks for the whole token.
+            regex::Regex::new(&format!("^(?:{r})$")).map_err(|e| (r, e))
+        }) {
+            Some(Ok(re)) => Some(re),
+            Some(Err((r, e))) => {
+                problems.push(format!(
+                    "lambda_identity_validation_expression({r:?}) is not a valid regex: {e}"
+                ));
+                None
+            }
+            None => None,
+        };
+        if let Some(h) = &self.public_host {
+            if h.is_empty() || h.contains(['/', ' ', '@']) {
+                problems.push(format!(
+                    "public_host({h:?}): give a host name, with :PORT if it is not the default"
+                ));
+            }
+        }
         let sole_user_pools = modes.len() == 1 && self.default_mode == AuthMode::UserPools;
         let model = match sdl.map(|s| SchemaModel::parse(&s, self.default_mode, sole_user_pools)) {
             Some(Ok(m)) => Some(m),
@@ -346,6 +402,12 @@ impl LocalAppSyncBuilder {
                 problems.join("\n  ")
             )));
         };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| Error(format!("cannot bind 127.0.0.1: {e}")))?;
+        let addr = listener.local_addr().map_err(|e| Error(e.to_string()))?;
+        let mut hosts = vec![addr.to_string(), format!("localhost:{}", addr.port())];
+        hosts.extend(self.public_host);
         let engine = Engine::build(Core {
             model,
             store: Store::default(),
@@ -361,9 +423,15 @@ impl LocalAppSyncBuilder {
                 iam: self.iam,
                 user_pool,
                 oidc,
-                lambda: self.lambda,
+                lambda: self.lambda.map(|authorizer| Lambda {
+                    authorizer,
+                    validation,
+                    default_ttl: self.lambda_ttl,
+                    cache: Default::default(),
+                }),
                 region: self.region.clone(),
                 max_skew: Duration::from_secs(300),
+                hosts,
             },
             faults: Faults::default(),
             realtime: self.realtime,
@@ -376,10 +444,6 @@ impl LocalAppSyncBuilder {
             .route("/graphql/realtime", get(crate::realtime::upgrade))
             .route("/{pool}/.well-known/jwks.json", get(jwks))
             .with_state(server.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .map_err(|e| Error(format!("cannot bind 127.0.0.1: {e}")))?;
-        let addr = listener.local_addr().map_err(|e| Error(e.to_string()))?;
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let stopped = async {
             let _ = stop_rx.await;

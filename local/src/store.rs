@@ -160,8 +160,9 @@ pub(crate) fn now_aws_datetime() -> String {
     let d = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .unwrap_or_default();
-    let date =
-        crate::auth::amz_date(SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(d.as_secs()));
+    let date = crate::sigv4::amz_date(
+        SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(d.as_secs()),
+    );
     format!(
         "{}-{}-{}T{}:{}:{}.{:03}Z",
         &date[0..4],

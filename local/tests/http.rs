@@ -266,6 +266,217 @@ async fn iam_signatures_are_recomputed() {
     assert_eq!(resp.status(), 200);
 }
 
+/// A request with `x-h: a<TAB>b`, signed the way botocore canonicalises it (`x-h:a b`; the
+/// canonical request is written out here, not built by the verifier), is served.
+#[tokio::test]
+async fn a_tab_in_a_signed_header_is_canonicalised_as_botocore_does() {
+    let local = local::start().await;
+    let host = local.addr().to_string();
+    let date = appsync_local::sigv4::amz_date(std::time::SystemTime::now());
+    let body = r#"{"query":"{ listNotes { nextToken } }"}"#;
+    let body_hash = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(body.as_bytes()))
+    };
+    let signed = "content-type;host;x-amz-date;x-amz-security-token;x-h";
+    let creq = format!(
+        "POST\n/graphql\n\ncontent-type:application/json\nhost:{host}\nx-amz-date:{date}\n\
+         x-amz-security-token:{}\nx-h:a b\n\n{signed}\n{body_hash}",
+        local::SESSION
+    );
+    let sig = appsync_local::sigv4::sign(SECRET, &date, local.region(), "appsync", &creq);
+    let send = |x_h: &'static str, sig: &str| {
+        reqwest::Client::new()
+            .post(local.graphql_url())
+            .header("content-type", "application/json")
+            .header("x-amz-date", &date)
+            .header("x-amz-security-token", local::SESSION)
+            .header("x-h", x_h)
+            .header(
+                "authorization",
+                format!(
+                    "AWS4-HMAC-SHA256 Credential={}/{}/{}/appsync/aws4_request, \
+                     SignedHeaders={signed}, Signature={sig}",
+                    local::AKID,
+                    &date[..8],
+                    local.region()
+                ),
+            )
+            .body(body)
+            .send()
+    };
+    let resp = send("a\tb", &sig).await.unwrap();
+    assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+    let resp = send("a \t  b ", &sig).await.unwrap();
+    assert_eq!(resp.status(), 200, "any run of blanks is one space");
+    let resp = send("a\tc", &sig).await.unwrap();
+    assert_eq!(resp.status(), 403, "the value is still covered");
+}
+
+#[tokio::test]
+async fn a_session_token_on_a_long_term_key_is_refused() {
+    // The server knows the key as long-term (no session token).
+    let local = local::start_with(|b| {
+        b.iam_credentials("AKIDLONGTERM", SECRET, None)
+            .region("us-east-1")
+    })
+    .await;
+    let client_for = |session: Option<&str>| {
+        let config = Config::from_json(&local.amplify_outputs()).unwrap();
+        Client::builder()
+            .config(config)
+            .credentials_provider(aws_credential_types::Credentials::new(
+                "AKIDLONGTERM",
+                SECRET,
+                session.map(str::to_owned),
+                None,
+                "test",
+            ))
+            .build()
+            .unwrap()
+    };
+    let m = refused(
+        q(&client_for(Some("any-token"))).auth_mode(M::Iam),
+        403,
+        "UnrecognizedClientException",
+    )
+    .await;
+    assert!(
+        m.contains("The security token included in the request is invalid"),
+        "{m}"
+    );
+    q(&client_for(None)).auth_mode(M::Iam).send().await.unwrap();
+}
+
+/// An authorizer that counts its calls: allows tokens starting with `ok`, answers with the
+/// `ttlOverride` the token names after `ttl=` (in seconds), if any.
+fn counting_authorizer(
+    calls: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) -> impl Fn(appsync_local::LambdaAuthRequest) -> std::future::Ready<appsync_local::LambdaAuthResponse>
+       + Send
+       + Sync
+       + 'static {
+    move |req| {
+        calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let t = req.authorization_token;
+        let mut r = if t.starts_with("ok") {
+            appsync_local::LambdaAuthResponse::allow()
+        } else {
+            appsync_local::LambdaAuthResponse::deny()
+        };
+        if let Some(secs) = t.split_once("ttl=").and_then(|(_, n)| n.parse().ok()) {
+            r = r.ttl_override(std::time::Duration::from_secs(secs));
+        }
+        std::future::ready(r)
+    }
+}
+
+async fn lambda_server(
+    configure: impl FnOnce(appsync_local::LocalAppSyncBuilder) -> appsync_local::LocalAppSyncBuilder,
+) -> (
+    LocalAppSync,
+    Client,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let b = LocalAppSync::builder()
+        .schema("type Query { hello: String }")
+        .default_auth_mode(AuthMode::Lambda)
+        .lambda_authorizer(counting_authorizer(calls.clone()))
+        .resolver("Query", "hello", |_| async { Ok(json!("hi")) });
+    let local = configure(b).start().await.unwrap();
+    let client = Client::builder()
+        .config(Config::from_json(&local.amplify_outputs()).unwrap())
+        .build()
+        .unwrap();
+    (local, client, calls)
+}
+
+/// Sends `{ hello }` with this Lambda token; `Ok` when served, else the HTTP status.
+async fn hello(client: &Client, token: &str) -> Result<(), u16> {
+    match client
+        .graphql(GraphQLRequest::new("{ hello }"))
+        .auth_mode(M::Lambda)
+        .auth_token(token.to_owned())
+        .send()
+        .await
+    {
+        Ok(r) => {
+            assert_eq!(r.data, Some(json!({"hello": "hi"})), "{:?}", r.errors);
+            Ok(())
+        }
+        Err(e) => Err(e.status_code().map_or(0, |s| s.as_u16())),
+    }
+}
+
+#[tokio::test]
+async fn the_identity_validation_expression_is_checked_before_the_authorizer() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let (_local, client, calls) =
+        lambda_server(|b| b.lambda_identity_validation_expression("[a-z]+-[0-9]+")).await;
+    hello(&client, "ok-1").await.unwrap();
+    assert_eq!(calls.load(SeqCst), 1);
+    // The whole token must match: a matching part is not enough.
+    for bad in ["ok", "ok-1 ok-2", "OK-1", "ok-1!", "Bearer ok-1"] {
+        assert_eq!(hello(&client, bad).await, Err(401), "{bad}");
+    }
+    assert_eq!(calls.load(SeqCst), 1, "the authorizer was not called");
+    // A token that matches goes to the authorizer, which still decides.
+    assert_eq!(hello(&client, "nope-1").await, Err(401));
+    assert_eq!(calls.load(SeqCst), 2);
+
+    let bad = LocalAppSync::builder()
+        .schema("type Query { hello: String }")
+        .default_auth_mode(AuthMode::Lambda)
+        .lambda_authorizer(|_| async { appsync_local::LambdaAuthResponse::allow() })
+        .lambda_identity_validation_expression("(unclosed")
+        .lambda_authorizer_result_ttl(std::time::Duration::from_secs(3601))
+        .start()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(bad.contains("not a valid regex"), "{bad}");
+    assert!(bad.contains("at most 3600 s"), "{bad}");
+}
+
+#[tokio::test]
+async fn authorizer_answers_are_cached_by_token_for_their_ttl() {
+    use std::sync::atomic::Ordering::SeqCst;
+    // No default TTL: every request calls the authorizer, unless the answer says otherwise.
+    let (_local, client, calls) = lambda_server(|b| b).await;
+    for _ in 0..3 {
+        hello(&client, "ok").await.unwrap();
+    }
+    assert_eq!(calls.load(SeqCst), 3);
+    for _ in 0..3 {
+        hello(&client, "ok-ttl=300").await.unwrap();
+    }
+    assert_eq!(
+        calls.load(SeqCst),
+        4,
+        "ttlOverride: cached after the first call"
+    );
+    hello(&client, "ok-other-ttl=300").await.unwrap();
+    assert_eq!(calls.load(SeqCst), 5, "keyed by token");
+    // A denial is an answer too, and is cached the same way.
+    assert_eq!(hello(&client, "no-ttl=300").await, Err(401));
+    assert_eq!(hello(&client, "no-ttl=300").await, Err(401));
+    assert_eq!(calls.load(SeqCst), 6);
+
+    // A default TTL caches every answer; ttlOverride 0 opts one out.
+    let (_local, client, calls) =
+        lambda_server(|b| b.lambda_authorizer_result_ttl(std::time::Duration::from_secs(300)))
+            .await;
+    for _ in 0..3 {
+        hello(&client, "ok").await.unwrap();
+    }
+    assert_eq!(calls.load(SeqCst), 1);
+    for _ in 0..3 {
+        hello(&client, "ok-ttl=0").await.unwrap();
+    }
+    assert_eq!(calls.load(SeqCst), 4);
+}
+
 #[tokio::test]
 async fn the_lambda_authorizer_decides_and_denies_fields() {
     let local = local::start().await;
@@ -542,9 +753,8 @@ async fn request_errors_have_appsyncs_shapes() {
     assert!(r.errors[0].message.contains("nope"), "{:?}", r.errors);
 }
 
-#[tokio::test]
-async fn aws_scalars_are_validated() {
-    let sdl = "type Query { echo(at: AWSDateTime, j: AWSJSON, ts: AWSTimestamp): String }";
+/// A server for `sdl` whose `Query.echo` answers with its arguments, and an API-key client.
+async fn echo_server(sdl: &str) -> (LocalAppSync, Client) {
     let local = LocalAppSync::builder()
         .schema(sdl)
         .api_key(API_KEY)
@@ -558,6 +768,13 @@ async fn aws_scalars_are_validated() {
         .config(Config::from_json(&local.amplify_outputs()).unwrap())
         .build()
         .unwrap();
+    (local, client)
+}
+
+#[tokio::test]
+async fn aws_scalars_are_validated() {
+    let sdl = "type Query { echo(at: AWSDateTime, j: AWSJSON, ts: AWSTimestamp): String }";
+    let (_local, client) = echo_server(sdl).await;
     let doc = "query E($at: AWSDateTime, $j: AWSJSON, $ts: AWSTimestamp) { echo(at: $at, j: $j, ts: $ts) }";
     let ok = client
         .graphql(GraphQLRequest::new(doc).variables(
@@ -731,4 +948,181 @@ async fn written_configs_load_in_the_client() {
         .send()
         .await
         .unwrap();
+}
+
+/// Multi-byte characters anywhere in a date or time (variables and literals) get AppSync's
+/// validation error, never a dropped connection (a panicking handler).
+#[tokio::test]
+async fn multi_byte_dates_and_times_are_validation_errors() {
+    let sdl = "input W { when: [AWSDate!] }
+               type Query { echo(d: AWSDate, t: AWSTime, at: AWSDateTime, w: W): String }";
+    let (_local, client) = echo_server(sdl).await;
+    let doc = "query E($d: AWSDate, $t: AWSTime, $at: AWSDateTime) { echo(d: $d, t: $t, at: $at) }";
+    let what: std::collections::HashMap<_, _> =
+        [("d", "date"), ("t", "time"), ("at", "DateTime Object")].into();
+    let ty: std::collections::HashMap<_, _> =
+        [("d", "AWSDate"), ("t", "AWSTime"), ("at", "AWSDateTime")].into();
+    for (var, value) in [
+        ("d", "2020-01-0é"),
+        ("d", "2020-01-01-0é:00"),
+        ("d", "é"),
+        ("d", "😀2020-01-01"),
+        ("t", "１２:００"),
+        ("t", "12:00:00.1😀"),
+        ("at", "2020-01-01T12:00:00+0😀:00"),
+        ("at", "2020-01-01T12:00:00é"),
+    ] {
+        let r = client
+            .graphql(GraphQLRequest::new(doc).variables(json!({ var: value })))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{var}={value:?}: {e}"));
+        assert_eq!(r.data, None, "{var}={value:?}");
+        assert_eq!(r.errors.len(), 1, "{var}={value:?}: {:?}", r.errors);
+        let m = &r.errors[0].message;
+        assert!(
+            m == &format!(
+                "Variable '{var}' has an invalid value. Unable to parse `{value}` as a valid {}.",
+                what[var]
+            ),
+            "{var}={value:?}: {m}"
+        );
+        let literal = format!("{{ echo({var}: {}) }}", json!(value));
+        let r = client
+            .graphql(GraphQLRequest::new(literal.clone()))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{literal}: {e}"));
+        assert_eq!(r.errors.len(), 1, "{literal}: {:?}", r.errors);
+        assert!(
+            r.errors[0].message
+                == format!(
+                    "Validation error of type WrongType: argument '{var}' is not a valid '{}'",
+                    ty[var]
+                ),
+            "{literal}: {:?}",
+            r.errors
+        );
+    }
+    // Inside an input object and a list, AppSync names the innermost field.
+    let r = client
+        .graphql(
+            GraphQLRequest::new("query E($w: W) { echo(w: $w) }")
+                .variables(json!({"w": {"when": ["2020-01-01", "2020-0😀-01"]}})),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.errors[0].message,
+        "Variable 'when' has an invalid value. Unable to parse `2020-0😀-01` as a valid date."
+    );
+    assert_eq!(
+        r.errors[0]
+            .locations
+            .as_ref()
+            .map(|l| (l[0].line, l[0].column)),
+        Some((1, 9))
+    );
+}
+
+/// Auth directives on a union and an interface are accepted (AppSync deploys them) and grant
+/// nothing by themselves: each field is checked on the object type the value has.
+#[tokio::test]
+async fn union_and_interface_members_are_checked_by_their_own_rules() {
+    let sdl = r#"
+        type Query {
+          feed: [Item!]! @aws_api_key @aws_iam
+          node(id: ID!): Node @aws_api_key @aws_iam
+        }
+        union Item @aws_api_key @aws_iam = Liked | Retweeted
+        interface Node @aws_api_key @aws_iam { id: ID! }
+        type Liked implements Node @aws_api_key @aws_iam { id: ID! by: String }
+        type Retweeted implements Node @aws_iam { id: ID! retweetId: String }
+    "#;
+    let local = local::start_with(|b| {
+        b.schema(sdl)
+            .resolver("Query", "feed", |_| async {
+                Ok(json!([
+                    {"__typename": "Liked", "id": "l1", "by": "u1"},
+                    {"__typename": "Retweeted", "id": "r1", "retweetId": "t1"}
+                ]))
+            })
+            .resolver("Query", "node", |r| async move {
+                Ok(match r.arguments["id"].as_str() {
+                    Some("l1") => json!({"__typename": "Liked", "id": "l1"}),
+                    _ => json!({"__typename": "Retweeted", "id": "r1"}),
+                })
+            })
+    })
+    .await;
+    let client = local::client(&local);
+    let feed = GraphQLRequest::new(
+        "{ feed { __typename ... on Liked { by } ... on Retweeted { retweetId } } }",
+    );
+    let r = client
+        .graphql(feed.clone())
+        .auth_mode(M::Iam)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    // The union allows API keys, `Retweeted` does not: its field is denied.
+    let r = client
+        .graphql(feed)
+        .auth_mode(M::ApiKey)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.data,
+        Some(json!({"feed": [
+            {"__typename": "Liked", "by": "u1"},
+            {"__typename": "Retweeted", "retweetId": null}
+        ]}))
+    );
+    assert_eq!(r.errors.len(), 1, "{:?}", r.errors);
+    assert_eq!(
+        r.errors[0].message,
+        "Not Authorized to access retweetId on type Retweeted"
+    );
+    assert_eq!(r.errors[0].error_type.as_deref(), Some("Unauthorized"));
+    // Through the interface the same: `id` is read on the object type.
+    let node = |id: &str| {
+        client
+            .graphql(
+                GraphQLRequest::new("query N($id: ID!) { node(id: $id) { id } }")
+                    .variables(json!({"id": id})),
+            )
+            .auth_mode(M::ApiKey)
+    };
+    let r = node("l1").send().await.unwrap();
+    assert_eq!(
+        r.data,
+        Some(json!({"node": {"id": "l1"}})),
+        "{:?}",
+        r.errors
+    );
+    let r = node("r1").send().await.unwrap();
+    assert_eq!(r.data, Some(json!({"node": null})));
+    assert!(r.has_error_type("Unauthorized"), "{:?}", r.errors);
+}
+
+/// The AppSync Masterclass schema (directives on a union and an interface) is served.
+#[tokio::test]
+async fn a_deployed_schema_with_directives_on_unions_and_interfaces_starts() {
+    let sdl = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../codegen/tests/corpus/appsyncmasterclass/schema.graphql"
+    ))
+    .unwrap();
+    LocalAppSync::builder()
+        .schema(sdl)
+        .default_auth_mode(AuthMode::UserPools)
+        .additional_auth_modes([AuthMode::Iam])
+        .user_pool("us-east-1_mc", "client")
+        .iam_credentials("AKID", "secret", None)
+        .start()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
 }

@@ -256,6 +256,162 @@ async fn a_bad_handshake_can_be_refused_at_the_upgrade_with_401() {
     connected(&local, Mode::Iam).await;
 }
 
+/// The auth object of `mode` naming `host` (IAM: signed over that host, as a client that
+/// put that host in its URL would).
+fn auth_naming(
+    local: &appsync_local::LocalAppSync,
+    mode: Mode,
+    path: &str,
+    body: &str,
+    host: &str,
+) -> Value {
+    match mode {
+        Mode::Iam => sign_iam(host, path, body, local.region()),
+        _ => {
+            let mut o = auth_object(local, mode, path, body);
+            o["host"] = json!(host);
+            o
+        }
+    }
+}
+
+/// Expects `connection_init` to be answered with `connection_error` (UnauthorizedException).
+async fn expect_connection_error(ws: &mut Ws, what: &str) -> String {
+    ws.send(json!({"type": "connection_init"})).await;
+    let f = ws.message().await;
+    assert_eq!(f["type"], "connection_error", "{what}: {f}");
+    let e = &f["payload"]["errors"][0];
+    assert_eq!(e["errorType"], "UnauthorizedException", "{what}: {f}");
+    e["message"].as_str().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn the_auth_objects_host_must_be_the_apis_graphql_host() {
+    let local = server().await;
+    let port = local.addr().port();
+    let d = data(ON_CREATE_ALL, json!({}));
+    for mode in MODES {
+        // Another host (for IAM: signed over it, so the signature itself is fine), the
+        // realtime host form, no port, no host at all: refused at connect, in both carriers.
+        for other in ["other.example.com", "127.0.0.1", "127.0.0.2:1"] {
+            let object = auth_naming(&local, mode, "/graphql/connect", "{}", other);
+            let q = base64::engine::general_purpose::STANDARD.encode(object.to_string());
+            for how in [Handshake::Subprotocol(object), Handshake::Query(q)] {
+                let mut ws = connect(&local, how).await.unwrap();
+                let m = expect_connection_error(&mut ws, &format!("{mode:?} {other}")).await;
+                assert!(m.contains("host"), "{m}");
+            }
+        }
+        let mut hostless = connect_auth(&local, mode);
+        hostless.as_object_mut().unwrap().remove("host");
+        let mut ws = connect(&local, Handshake::Subprotocol(hostless))
+            .await
+            .unwrap();
+        expect_connection_error(&mut ws, &format!("{mode:?} without host")).await;
+
+        // The forms a client may use for this server are accepted, at connect and at start.
+        for good in [
+            host(&local),
+            format!("localhost:{port}"),
+            format!("LOCALHOST:{port}"),
+        ] {
+            let object = auth_naming(&local, mode, "/graphql/connect", "{}", &good);
+            let mut ws = connect(&local, Handshake::Subprotocol(object))
+                .await
+                .unwrap();
+            ws.init().await;
+            let start = auth_naming(&local, mode, "/graphql", &d, &good);
+            ws.subscribe("ok", &d, start).await;
+        }
+
+        // A start naming another host is refused, for that id only.
+        let mut ws = connected(&local, mode).await;
+        let bad = auth_naming(&local, mode, "/graphql", &d, "other.example.com");
+        ws.start("other-host", &d, bad).await;
+        let f = ws.expect("error").await;
+        assert_eq!(f["id"], "other-host", "{mode:?}");
+        assert_eq!(
+            f["payload"]["errors"][0]["errorType"], "UnauthorizedException",
+            "{mode:?}: {f}"
+        );
+        subscribe(&mut ws, &local, "fine", mode, &d).await;
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_host_is_refused_at_the_upgrade_when_so_configured() {
+    let local = server_with(|b| b.reject_bad_handshake_at_upgrade(true)).await;
+    for mode in MODES {
+        let object = auth_naming(&local, mode, "/graphql/connect", "{}", "other.example.com");
+        match connect(&local, Handshake::Subprotocol(object)).await {
+            Err(WsError::Http(r)) => {
+                assert_eq!(r.status().as_u16(), 401, "{mode:?}");
+                assert_eq!(r.headers()["x-amzn-errortype"], "UnauthorizedException");
+            }
+            Err(e) => panic!("{mode:?}: expected HTTP 401, got {e}"),
+            Ok(_) => panic!("{mode:?}: expected HTTP 401, the upgrade succeeded"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_configured_public_host_is_accepted_too() {
+    let local = server_with(|b| b.public_host("api.example.com")).await;
+    let d = data(ON_CREATE_ALL, json!({}));
+    for mode in MODES {
+        let object = auth_naming(&local, mode, "/graphql/connect", "{}", "api.example.com");
+        let mut ws = connect(&local, Handshake::Subprotocol(object))
+            .await
+            .unwrap();
+        ws.init().await;
+        let start = auth_naming(&local, mode, "/graphql", &d, "api.example.com");
+        ws.subscribe("public", &d, start).await;
+        let object = auth_naming(&local, mode, "/graphql/connect", "{}", "api.example.org");
+        let mut ws = connect(&local, Handshake::Subprotocol(object))
+            .await
+            .unwrap();
+        expect_connection_error(&mut ws, &format!("{mode:?}")).await;
+    }
+}
+
+#[tokio::test]
+async fn a_session_token_on_a_long_term_key_is_refused() {
+    // The server knows the key without a session token; the client signs with one.
+    let local = appsync_local::LocalAppSync::builder()
+        .schema(SCHEMA)
+        .default_auth_mode(appsync_local::AuthMode::Iam)
+        .iam_credentials(AKID, SECRET, None)
+        .start()
+        .await
+        .unwrap();
+    let (host, region) = (host(&local), local.region().to_owned());
+    let with_token = sign_iam(&host, "/graphql/connect", "{}", &region);
+    let mut ws = connect(&local, Handshake::Subprotocol(with_token))
+        .await
+        .unwrap();
+    let m = expect_connection_error(&mut ws, "connect").await;
+    assert_eq!(m, "The security token included in the request is invalid.");
+
+    // Signed without a token, the connect is fine; then a start carrying one is refused,
+    // and the same start without it goes through.
+    let without = sign_iam_with(&host, "/graphql/connect", "{}", &region, None);
+    let mut ws = connect(&local, Handshake::Subprotocol(without))
+        .await
+        .unwrap();
+    ws.init().await;
+    let d = data(ON_CREATE_ALL, json!({}));
+    ws.start("token", &d, sign_iam(&host, "/graphql", &d, &region))
+        .await;
+    let f = ws.expect("error").await;
+    assert_eq!(f["id"], "token");
+    assert_eq!(
+        f["payload"]["errors"][0]["message"],
+        "The security token included in the request is invalid."
+    );
+    let plain = sign_iam_with(&host, "/graphql", &d, &region, None);
+    ws.subscribe("plain", &d, plain).await;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Messages
 

@@ -403,6 +403,66 @@ fn suite_vectors() {
     }
 }
 
+/// Header values with tabs, as botocore (`SigV4Auth._header_value`: `' '.join(value.split())`)
+/// canonicalises them: trimmed, every run of spaces and tabs one space. The expected canonical
+/// request and signature were printed by botocore 1.43 signing this request at
+/// 2015-08-30T12:36:00Z (`get_current_datetime` patched; botocore logs both at DEBUG):
+///
+/// ```text
+/// AWSRequest(method="POST", url="https://example.amazonaws.com/graphql", data='{"query":"{ a }"}',
+///     headers={"x-h": "a\tb", "x-h2": " \t a  \t\t b\tc \t", "content-type": "application/json"})
+/// SigV4Auth(Credentials(AKID, SECRET), "appsync", "us-east-1").add_auth(request)
+/// ```
+#[test]
+fn tabs_in_header_values_are_canonicalised_as_botocore_does() {
+    let creq = "POST\n/graphql\n\ncontent-type:application/json\nhost:example.amazonaws.com\n\
+                x-amz-date:20150830T123600Z\nx-h:a b\nx-h2:a b c\n\n\
+                content-type;host;x-amz-date;x-h;x-h2\n\
+                e234f1a59cbffde1959491e6f485a5a452aa38bbee8b3f1c7b41fcfcb40ea728";
+    let req = SignedRequestParts {
+        method: "POST",
+        path: "/graphql",
+        query: "",
+        headers: owned(&[
+            ("x-h", "a\tb"),
+            ("x-h2", " \t a  \t\t b\tc \t"),
+            ("content-type", "application/json"),
+            ("host", "example.amazonaws.com"),
+            ("X-Amz-Date", "20150830T123600Z"),
+            (
+                "Authorization",
+                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/appsync/aws4_request, \
+                 SignedHeaders=content-type;host;x-amz-date;x-h;x-h2, \
+                 Signature=b00b7f5ea559347675df44cf623931d3151ad9eef4513ac6b4055fc9111fe778",
+            ),
+        ]),
+        body: br#"{"query":"{ a }"}"#,
+    };
+    let ok = verify(&req, secrets, "appsync", "us-east-1").expect("botocore's signature verifies");
+    assert_eq!(ok.canonical_request, creq);
+    assert_eq!(
+        ok.string_to_sign,
+        "AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/appsync/aws4_request\n\
+         08035c04495d9a841d6623a1977a65a29334c503b59387a4b8c6461bc9875bc0"
+    );
+    // A signer that keeps the tab (aws-sigv4 does) signs another canonical request, which
+    // the verifier therefore refuses.
+    let kept = creq.replace("x-h:a b", "x-h:a\tb");
+    let sig = sign(SECRET, "20150830T123600Z", "us-east-1", "appsync", &kept);
+    let mut tab_kept = req.clone();
+    tab_kept.headers.pop();
+    tab_kept.headers.push((
+        "Authorization".into(),
+        authorization(
+            AKID,
+            "20150830/us-east-1/appsync/aws4_request",
+            "content-type;host;x-amz-date;x-h;x-h2",
+            &sig,
+        ),
+    ));
+    expect_err_for(&tab_kept, "appsync", "us-east-1", "signature mismatch");
+}
+
 #[test]
 fn session_token_is_reported() {
     let v = vector("get-vanilla-with-session-token");

@@ -1,5 +1,6 @@
 //! Generates the operations this crate compiles: the full fixture three ways (serde both ways,
-//! the default one way, typed scalars), and the notes app's statements.
+//! the default one way, typed scalars), the notes app's statements, and every schema of the
+//! real-schema corpus (`codegen/tests/corpus`) as its API is configured.
 
 use appsync_codegen::{AuthMode, Builder};
 
@@ -34,4 +35,27 @@ fn main() {
         .serde_both_ways(true)
         .generate(out.join("notes_statements.rs"))
         .unwrap_or_else(|e| e.fail_build());
+
+    // The corpus, set up as `codegen/tests/corpus.rs` does; an unsendable operation would
+    // fail the build.
+    let corpus = |name: &str| {
+        Builder::new()
+            .schema(format!("../corpus/{name}/schema.graphql"))
+            .deny_operations_without_auth_mode(true)
+    };
+    for name in ["appsyncmasterclass", "idp", "workload-discovery"] {
+        corpus(name)
+            .operations(format!("../corpus/{name}/operations"))
+            .default_auth_mode(AuthMode::UserPools)
+            .additional_auth_modes([AuthMode::Iam])
+            .generate(out.join(format!("corpus_{}.rs", name.replace('-', "_"))))
+            .unwrap_or_else(|e| e.fail_build());
+    }
+    for name in ["amplify-docsgen", "prisma-appsync"] {
+        corpus(name)
+            .statements(2)
+            .default_auth_mode(AuthMode::ApiKey)
+            .generate(out.join(format!("corpus_{}.rs", name.replace('-', "_"))))
+            .unwrap_or_else(|e| e.fail_build());
+    }
 }

@@ -66,7 +66,7 @@ pub(crate) async fn upgrade(
             header_pairs(&headers, &uri)
         });
     let auth = match auth_headers {
-        Ok(hs) => server.auth.authenticate(&connect_input(&hs)).await,
+        Ok(hs) => server.auth.authenticate_realtime(&connect_input(&hs)).await,
         Err(message) => Err(AuthFailure {
             status: 401,
             error_type: "UnauthorizedException",

@@ -432,7 +432,7 @@ impl Connection {
                 operation_name: req.operation_name.as_deref(),
                 variables: &req.variables,
             };
-            let result = server.auth.authenticate(&input).await;
+            let result = server.auth.authenticate_realtime(&input).await;
             Step::Authorized(
                 id,
                 key,

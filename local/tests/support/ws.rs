@@ -129,7 +129,18 @@ pub fn connect_auth(local: &LocalAppSync, mode: Mode) -> Value {
 /// SigV4 over `POST http://<host><path>` with AppSync's three fixed headers (§2.3); the object
 /// holds every signed header and `authorization`, names lowercase as amplify-js sends them.
 pub fn sign_iam(host: &str, path: &str, body: &str, region: &str) -> Value {
-    let identity = Credentials::new(AKID, SECRET, Some(SESSION.to_owned()), None, "test").into();
+    sign_iam_with(host, path, body, region, Some(SESSION))
+}
+
+/// [`sign_iam`] with the given session token (none: long-term credentials).
+pub fn sign_iam_with(
+    host: &str,
+    path: &str,
+    body: &str,
+    region: &str,
+    session: Option<&str>,
+) -> Value {
+    let identity = Credentials::new(AKID, SECRET, session.map(str::to_owned), None, "test").into();
     let params = v4::SigningParams::builder()
         .identity(&identity)
         .region(region)

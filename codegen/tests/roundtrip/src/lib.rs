@@ -24,6 +24,30 @@ appsync_client::include_operations!(
     pub mod notes_statements, "notes_statements.rs"
 );
 
+/// The real-schema corpus (`codegen/tests/corpus`), one module per schema.
+pub mod corpus {
+    appsync_client::include_operations!(
+        /// The AppSync Masterclass backend: unions and interfaces, directives on both.
+        pub mod appsyncmasterclass, "corpus_appsyncmasterclass.rs"
+    );
+    appsync_client::include_operations!(
+        /// The IDP accelerator: `@aws_auth` group checks, the web UI's documents.
+        pub mod idp, "corpus_idp.rs"
+    );
+    appsync_client::include_operations!(
+        /// Workload Discovery on AWS: user pools and IAM.
+        pub mod workload_discovery, "corpus_workload_discovery.rs"
+    );
+    appsync_client::include_operations!(
+        /// An Amplify-compiled schema, with statements.
+        pub mod amplify_docsgen, "corpus_amplify_docsgen.rs"
+    );
+    appsync_client::include_operations!(
+        /// A Prisma-AppSync generated schema, with statements.
+        pub mod prisma_appsync, "corpus_prisma_appsync.rs"
+    );
+}
+
 /// A user type for `AWSJSON`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Meta {

@@ -394,3 +394,31 @@ fn missing_and_unknown_keys() {
         serde_json::from_reader(&br#"{"updateNote": {"i\u0064": "n2"}}"#[..]).unwrap();
     assert_eq!(d.update_note.unwrap().id, "n2");
 }
+
+/// The real-schema corpus compiled (see `build.rs`): a union event through the masterclass
+/// subscription, and the modes of a few operations as the client sees them.
+#[test]
+fn the_corpus_compiles_and_reads_real_shapes() {
+    use appsync_codegen_roundtrip::corpus::{appsyncmasterclass as mc, idp, workload_discovery};
+    let data: mc::on_notified::ResponseData = serde_json::from_value(json!({
+        "onNotified": {
+            "__typename": "Liked", "id": "n1", "type": "Liked", "userId": "u1",
+            "createdAt": "2024-01-01T00:00:00.000Z", "tweetId": "t1", "likedBy": "u2"
+        }
+    }))
+    .unwrap();
+    let n = data.on_notified.expect("an event");
+    assert_eq!(n.user_id, "u1");
+    match n.on {
+        mc::on_notified::OnNotifiedOn::Liked(l) => assert_eq!(l.liked_by, "u2"),
+        other => panic!("expected Liked, got {other:?}"),
+    }
+    assert_eq!(mc::OnNotified::ALLOWED_AUTH_MODES, [AuthMode::UserPools]);
+    assert_eq!(mc::OnNotified::KIND, OperationKind::Subscription);
+    assert_eq!(mc::NotifyLiked::ALLOWED_AUTH_MODES, [AuthMode::Iam]);
+    assert_eq!(idp::OnCreateDocument::ALLOWED_AUTH_MODES, [AuthMode::Iam]);
+    assert_eq!(
+        workload_discovery::AddAccounts::ALLOWED_AUTH_MODES,
+        [AuthMode::Iam, AuthMode::UserPools]
+    );
+}
