@@ -19,7 +19,7 @@ mkdir -p "$DIR/ours/src" "$DIR/derive/src"
 
 cargo run -q -p appsync-codegen --example large_schema -- "$DIR/input" "$TYPES" "$OPS"
 # graphql_client needs the scalars and directives declared in the schema.
-cat "$ROOT/schema/aws-prelude.graphql" "$DIR/input/schema.graphql" > "$DIR/input/schema-with-prelude.graphql"
+cat "$ROOT/types/src/aws-prelude.graphql" "$DIR/input/schema.graphql" > "$DIR/input/schema-with-prelude.graphql"
 cp "$ROOT/Cargo.lock" "$DIR/Cargo.lock"
 
 cat > "$DIR/Cargo.toml" <<TOML

@@ -60,27 +60,7 @@ impl GraphQLRequest {
     }
 }
 
-/// Query, mutation or subscription.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum OperationKind {
-    /// A query: safe to retry.
-    Query,
-    /// A mutation: never retried unless the call asks.
-    Mutation,
-    /// A subscription: runs over the realtime socket.
-    Subscription,
-}
-
-impl OperationKind {
-    /// The keyword: `query`, `mutation` or `subscription`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OperationKind::Query => "query",
-            OperationKind::Mutation => "mutation",
-            OperationKind::Subscription => "subscription",
-        }
-    }
-}
+pub use appsync_types::OperationKind;
 
 /// A typed operation with the metadata that codegen knows: its kind and the auth modes the
 /// schema lets reach every field it selects. The client refuses a call in another mode unless

@@ -445,7 +445,8 @@ impl ClientInner {
                 };
                 h.insert(http::header::AUTHORIZATION, authorization_value(&value)?);
             }
-            AuthMode::Iam | AuthMode::None => {}
+            // IAM is signed last; NONE adds nothing.
+            _ => {}
         }
 
         if let Some(context) = context.as_ref().filter(|_| !self.interceptors.is_empty()) {

@@ -329,7 +329,7 @@ fn doc_examples_filled_in_load() {
         assert_eq!(e.has_api_key(), ex.api_key.is_some(), "{}", ex.file);
         // Gen1 `awsAPIPlugin` entries do not list the API's modes, so any mode may be asked for.
         assert_eq!(e.enabled_modes(), None, "{}", ex.file);
-        for m in AuthMode::ALL {
+        for &m in AuthMode::ALL {
             assert!(e.allows(m), "{}: {m}", ex.file);
         }
         assert_eq!(e.realtime_url(), None, "{}", ex.file);

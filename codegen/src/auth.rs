@@ -2,111 +2,25 @@
 //! reach each field, and which modes reach every field an operation selects.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::fmt;
-use std::str::FromStr;
 
 use apollo_compiler::ast::{Directive, Value};
 use apollo_compiler::executable::{ExecutableDocument, SelectionSet};
 use apollo_compiler::schema::ExtendedType;
 use apollo_compiler::{Name, Schema};
 
-/// An AppSync authorization mode, as the schema directives name them. Generated code names the
-/// matching `appsync_client::AuthMode`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum AuthMode {
-    /// `API_KEY` (`@aws_api_key`).
-    ApiKey,
-    /// `AWS_IAM` (`@aws_iam`).
-    Iam,
-    /// `AMAZON_COGNITO_USER_POOLS` (`@aws_cognito_user_pools`, and legacy `@aws_auth`).
-    UserPools,
-    /// `OPENID_CONNECT` (`@aws_oidc`).
-    Oidc,
-    /// `AWS_LAMBDA` (`@aws_lambda`).
-    Lambda,
-}
+pub use appsync_types::{AuthMode, OperationKind};
 
-impl AuthMode {
-    /// Every mode, in the order generated code lists them.
-    pub const ALL: [AuthMode; 5] = [
-        AuthMode::ApiKey,
-        AuthMode::Iam,
-        AuthMode::UserPools,
-        AuthMode::Oidc,
-        AuthMode::Lambda,
-    ];
-
-    /// The AppSync name, e.g. `AMAZON_COGNITO_USER_POOLS`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AuthMode::ApiKey => "API_KEY",
-            AuthMode::Iam => "AWS_IAM",
-            AuthMode::UserPools => "AMAZON_COGNITO_USER_POOLS",
-            AuthMode::Oidc => "OPENID_CONNECT",
-            AuthMode::Lambda => "AWS_LAMBDA",
-        }
+/// The variant name of `appsync_client::AuthMode` for a mode (generated code names it).
+pub(crate) fn variant(mode: AuthMode) -> &'static str {
+    match mode {
+        AuthMode::ApiKey => "ApiKey",
+        AuthMode::Iam => "Iam",
+        AuthMode::UserPools => "UserPools",
+        AuthMode::Oidc => "Oidc",
+        AuthMode::Lambda => "Lambda",
+        // Schemas name AppSync's five modes only.
+        _ => "None",
     }
-
-    /// The variant name of `appsync_client::AuthMode`.
-    pub(crate) fn variant(self) -> &'static str {
-        match self {
-            AuthMode::ApiKey => "ApiKey",
-            AuthMode::Iam => "Iam",
-            AuthMode::UserPools => "UserPools",
-            AuthMode::Oidc => "Oidc",
-            AuthMode::Lambda => "Lambda",
-        }
-    }
-
-    fn from_directive(name: &str) -> Option<AuthMode> {
-        Some(match name {
-            "aws_api_key" => AuthMode::ApiKey,
-            "aws_iam" => AuthMode::Iam,
-            "aws_cognito_user_pools" => AuthMode::UserPools,
-            "aws_oidc" => AuthMode::Oidc,
-            "aws_lambda" => AuthMode::Lambda,
-            _ => return None,
-        })
-    }
-}
-
-impl fmt::Display for AuthMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for AuthMode {
-    type Err = String;
-
-    /// The AppSync names, and Amplify JS's short names (`apiKey`, `iam`, `userPool`, `oidc`,
-    /// `lambda`).
-    fn from_str(s: &str) -> Result<Self, String> {
-        Ok(match s {
-            "API_KEY" | "apiKey" => AuthMode::ApiKey,
-            "AWS_IAM" | "iam" | "identityPool" => AuthMode::Iam,
-            "AMAZON_COGNITO_USER_POOLS" | "userPool" => AuthMode::UserPools,
-            "OPENID_CONNECT" | "oidc" => AuthMode::Oidc,
-            "AWS_LAMBDA" | "lambda" => AuthMode::Lambda,
-            other => {
-                return Err(format!(
-                    "unknown authorization type {other:?}; expected one of API_KEY, AWS_IAM, \
-                     AMAZON_COGNITO_USER_POOLS, OPENID_CONNECT, AWS_LAMBDA"
-                ))
-            }
-        })
-    }
-}
-
-/// Query, mutation or subscription.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum OperationKind {
-    /// A query.
-    Query,
-    /// A mutation.
-    Mutation,
-    /// A subscription.
-    Subscription,
 }
 
 /// Where a field's rule came from (§3.3: the field's directives replace the type's, and the
@@ -124,7 +38,7 @@ pub enum AuthSource {
 /// Who may reach one `Type.field`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FieldAuth {
-    /// The modes allowed, in [`AuthMode::ALL`] order.
+    /// The modes allowed, in [`AuthMode::APPSYNC`] order.
     pub modes: Vec<AuthMode>,
     /// For user pools: only callers in one of these groups (`cognito_groups`). The mode is still
     /// allowed; the group check happens at call time.
@@ -140,7 +54,7 @@ pub struct OperationInfo {
     pub name: String,
     /// Its kind.
     pub kind: OperationKind,
-    /// The modes that reach every selected field (§3.6), in [`AuthMode::ALL`] order. A mode
+    /// The modes that reach every selected field (§3.6), in [`AuthMode::APPSYNC`] order. A mode
     /// whose user-pool groups are restricted still counts: see `user_pool_groups`.
     pub allowed_auth_modes: Vec<AuthMode>,
     /// Group requirements met along the way, for user pools: a caller needs, for each inner
@@ -304,7 +218,7 @@ impl AuthModel {
         let mut w = Walk {
             modes: match &self.enabled {
                 Some(e) => e.clone(),
-                None => AuthMode::ALL.into_iter().collect(),
+                None => AuthMode::APPSYNC.iter().copied().collect(),
             },
             groups: BTreeSet::new(),
             narrowed_by: Vec::new(),
@@ -379,7 +293,7 @@ impl AuthModel {
 
 /// What an operation's selection allows.
 pub(crate) struct OperationAuth {
-    /// The modes that reach every selected field, in [`AuthMode::ALL`] order.
+    /// The modes that reach every selected field, in [`AuthMode::APPSYNC`] order.
     pub modes: Vec<AuthMode>,
     /// User-pool group requirements (empty unless user pools is allowed).
     pub groups: Vec<Vec<String>>,
@@ -534,8 +448,9 @@ pub(crate) fn possible_types(schema: &Schema) -> HashMap<Name, Vec<Name>> {
 }
 
 pub(crate) fn ordered(modes: &BTreeSet<AuthMode>) -> Vec<AuthMode> {
-    AuthMode::ALL
-        .into_iter()
+    AuthMode::APPSYNC
+        .iter()
+        .copied()
         .filter(|m| modes.contains(m))
         .collect()
 }

@@ -1414,7 +1414,7 @@ impl<'a> Gen<'a> {
             .allowed_auth_modes
             .iter()
             .map(|m| {
-                let v = ident(m.variant());
+                let v = ident(crate::auth::variant(*m));
                 quote!(_appsync::AuthMode::#v)
             })
             .collect();

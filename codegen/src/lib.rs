@@ -55,7 +55,7 @@ pub use statements::MAX_DEPTH as MAX_STATEMENT_DEPTH;
 
 /// The AWS prelude: the scalars and `@aws_*` directives that AppSync declares implicitly. It is
 /// added to every schema (definitions the schema makes itself are kept instead).
-pub const AWS_PRELUDE: &str = include_str!("../../schema/aws-prelude.graphql");
+pub const AWS_PRELUDE: &str = appsync_types::AWS_PRELUDE;
 
 /// The name of the prelude in error messages.
 const PRELUDE_PATH: &str = "<aws-prelude>.graphql";
@@ -784,6 +784,11 @@ fn read_auth_modes(path: &Path) -> Result<(AuthMode, Vec<AuthMode>), String> {
             .ok_or_else(|| format!("{shown}: an authorization type is not a string"))?
             .parse::<AuthMode>()
             .map_err(|e| format!("{shown}: {e}"))
+            .and_then(|m| {
+                m.is_appsync()
+                    .then_some(m)
+                    .ok_or_else(|| format!("{shown}: {m} is not an AppSync authorization type"))
+            })
     };
     if let Some(data) = v.get("data") {
         let default = mode(

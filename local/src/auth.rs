@@ -2,7 +2,6 @@
 //! and §3.4 (API keys, Cognito and OIDC JWTs, IAM SigV4, a Lambda authorizer).
 
 use std::collections::{BTreeSet, HashMap};
-use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -15,40 +14,7 @@ use serde_json::{json, Value};
 use crate::jwt::{epoch, peek_claims, SigningKey};
 use crate::sigv4;
 
-/// An AppSync auth mode.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum AuthMode {
-    /// `API_KEY`.
-    ApiKey,
-    /// `AWS_IAM`.
-    Iam,
-    /// `AMAZON_COGNITO_USER_POOLS`.
-    UserPools,
-    /// `OPENID_CONNECT`.
-    Oidc,
-    /// `AWS_LAMBDA`.
-    Lambda,
-}
-
-impl AuthMode {
-    /// The AppSync name, e.g. `AMAZON_COGNITO_USER_POOLS`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AuthMode::ApiKey => "API_KEY",
-            AuthMode::Iam => "AWS_IAM",
-            AuthMode::UserPools => "AMAZON_COGNITO_USER_POOLS",
-            AuthMode::Oidc => "OPENID_CONNECT",
-            AuthMode::Lambda => "AWS_LAMBDA",
-        }
-    }
-}
-
-impl fmt::Display for AuthMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use appsync_types::AuthMode;
 
 /// What a request proved about its caller.
 #[derive(Clone, Debug, PartialEq)]

@@ -13,7 +13,7 @@ use async_graphql::Value as GqlValue;
 use crate::auth::{AuthMode, Identity};
 
 /// The AWS prelude: scalars and `@aws_*` directives AppSync declares implicitly.
-pub const AWS_PRELUDE: &str = include_str!("../../schema/aws-prelude.graphql");
+pub const AWS_PRELUDE: &str = appsync_types::AWS_PRELUDE;
 
 /// The AWS scalars.
 pub(crate) const AWS_SCALARS: [&str; 9] = [

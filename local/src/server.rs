@@ -292,6 +292,12 @@ impl LocalAppSyncBuilder {
         };
         let mut modes: BTreeSet<AuthMode> = self.additional.iter().copied().collect();
         modes.insert(self.default_mode);
+        for m in modes.iter().filter(|m| !m.is_appsync()) {
+            problems.push(format!(
+                "{m} is not an AppSync authorization type: an API's modes are API_KEY, AWS_IAM, \
+                 AMAZON_COGNITO_USER_POOLS, OPENID_CONNECT and AWS_LAMBDA"
+            ));
+        }
         if modes.contains(&AuthMode::ApiKey) && self.api_keys.is_empty() {
             problems.push("API_KEY is enabled but no API key is set: call .api_key(..)".to_owned());
         }
@@ -773,5 +779,29 @@ impl Drop for LocalAppSync {
     fn drop(&mut self) {
         self.server.faults.drop_all_sockets();
         self.task.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn none_is_refused_as_an_api_mode() {
+        let started = LocalAppSync::builder()
+            .schema("type Query { a: Int }")
+            .default_auth_mode(AuthMode::ApiKey)
+            .api_key("da2-k")
+            .additional_auth_modes([AuthMode::None])
+            .start()
+            .await;
+        let Err(e) = started else {
+            panic!("NONE is refused");
+        };
+        assert!(
+            e.to_string()
+                .contains("NONE is not an AppSync authorization type"),
+            "{e}"
+        );
     }
 }

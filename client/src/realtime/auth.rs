@@ -207,7 +207,8 @@ impl ClientAuthorizer {
                 o.0.retain(|k, _| !k.eq_ignore_ascii_case("authorization"));
                 o.insert("Authorization", token.expose())
             }
-            AuthMode::Iam | AuthMode::None => {}
+            // IAM is signed last; NONE adds nothing.
+            _ => {}
         }
         Ok(o)
     }
