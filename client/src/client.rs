@@ -9,43 +9,40 @@ use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvid
 use http::HeaderMap;
 use serde::de::DeserializeOwned;
 
-use crate::auth::iam::{ClockSkew, CredentialsCache};
+use appsync_types::AuthMode;
+
+use crate::auth::iam::CredentialsCache;
 use crate::auth::token::TokenCache;
-use crate::auth::{AuthMode, TokenKind, TokenProvider};
+use crate::auth::{Auth, TokenKind, TokenProvider};
 use crate::config::{is_loopback, Config};
 use crate::error::Result;
-use crate::graphql::{GraphQLCall, GraphQLRequest, Operation};
+use crate::graphql::GraphQLCall;
+use crate::headers::{parse_headers, HeaderProvider, Headers, Interceptor};
+use crate::operation::{GraphQLRequest, Operation};
 use crate::realtime::{ConnectionStates, Realtime, RealtimeOptions, SubscribeCall};
 use crate::rest::RestApi;
-use crate::transport::{parse_headers, HeaderProvider, Interceptor, RetryPolicy};
+use crate::transport::{RetryPolicy, Transport};
 
 /// The default [`ClientBuilder::max_response_size`]: 32 MiB.
 const DEFAULT_MAX_RESPONSE_SIZE: u64 = 32 * 1024 * 1024;
 
 /// The client: holds the configuration, the HTTP connection pool, the credentials and token
 /// caches. Clone it freely; clones share everything.
+///
+/// A thin façade over the layers (see ARCHITECTURE.md): the configuration, the HTTP transport
+/// and the realtime sockets, which share the auth layer (credentials, token caches, clock skew)
+/// and the client's headers. Call builders hold the layers they use, not the client.
 #[derive(Clone)]
 pub struct Client {
-    pub(crate) inner: Arc<ClientInner>,
+    inner: Arc<ClientInner>,
 }
 
-pub(crate) struct ClientInner {
-    pub(crate) config: Config,
-    pub(crate) http: reqwest::Client,
-    pub(crate) credentials: Option<CredentialsCache>,
-    pub(crate) tokens: HashMap<AuthMode, TokenCache>,
-    pub(crate) default_headers: HeaderMap,
-    pub(crate) header_providers: Vec<Arc<dyn HeaderProvider>>,
-    pub(crate) interceptors: Vec<Arc<dyn Interceptor>>,
-    pub(crate) timeout: Duration,
-    pub(crate) retry: RetryPolicy,
-    pub(crate) user_pool_token: TokenKind,
-    pub(crate) rest_user_pool_token: TokenKind,
-    pub(crate) max_response_size: u64,
-    pub(crate) skew: ClockSkew,
-    /// The limit on each call of a token, credentials or header provider.
-    pub(crate) provider_timeout: Duration,
-    pub(crate) realtime: Realtime,
+struct ClientInner {
+    config: Arc<Config>,
+    auth: Arc<Auth>,
+    headers: Arc<Headers>,
+    transport: Arc<Transport>,
+    realtime: Arc<Realtime>,
 }
 
 impl Client {
@@ -61,7 +58,23 @@ impl Client {
 
     /// An untyped GraphQL call; the response data is a `serde_json::Value`.
     pub fn graphql(&self, request: GraphQLRequest) -> GraphQLCall<serde_json::Value> {
-        GraphQLCall::untyped(self.clone(), request)
+        GraphQLCall::untyped(self.http_layers(), request)
+    }
+
+    /// What HTTP call builders use: the configuration and the transport.
+    fn http_layers(&self) -> (Arc<Config>, Arc<Transport>) {
+        (self.inner.config.clone(), self.inner.transport.clone())
+    }
+
+    /// What subscription builders use: the configuration and the sockets.
+    fn realtime_layers(&self) -> (Arc<Config>, Arc<Realtime>) {
+        (self.inner.config.clone(), self.inner.realtime.clone())
+    }
+
+    /// The realtime registry (tests swap its connector).
+    #[cfg(test)]
+    pub(crate) fn realtime(&self) -> &Realtime {
+        &self.inner.realtime
     }
 
     /// A typed call of any `graphql_client::GraphQLQuery` (query or mutation; the kind is read
@@ -73,7 +86,7 @@ impl Client {
     where
         Q::ResponseData: DeserializeOwned,
     {
-        GraphQLCall::typed::<Q>(self.clone(), variables, None)
+        GraphQLCall::typed::<Q>(self.http_layers(), variables, None)
     }
 
     /// A typed call of a generated [`Operation`]: its kind is known, and a mode its schema does
@@ -84,7 +97,7 @@ impl Client {
         Q::ResponseData: DeserializeOwned,
     {
         GraphQLCall::typed::<Q>(
-            self.clone(),
+            self.http_layers(),
             variables,
             Some((Q::KIND, Q::ALLOWED_AUTH_MODES)),
         )
@@ -116,7 +129,7 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub fn subscribe_graphql(&self, request: GraphQLRequest) -> SubscribeCall<serde_json::Value> {
-        SubscribeCall::untyped(self.clone(), request)
+        SubscribeCall::untyped(self.realtime_layers(), request)
     }
 
     /// A typed subscription of any `graphql_client::GraphQLQuery` whose document is a
@@ -128,7 +141,7 @@ impl Client {
     where
         Q::ResponseData: DeserializeOwned,
     {
-        SubscribeCall::typed::<Q>(self.clone(), variables, None)
+        SubscribeCall::typed::<Q>(self.realtime_layers(), variables, None)
     }
 
     /// A typed subscription of a generated [`Operation`]: a mode its schema does not allow is
@@ -142,7 +155,7 @@ impl Client {
         Q::ResponseData: DeserializeOwned,
     {
         SubscribeCall::typed::<Q>(
-            self.clone(),
+            self.realtime_layers(),
             variables,
             Some((Q::KIND, Q::ALLOWED_AUTH_MODES)),
         )
@@ -156,31 +169,30 @@ impl Client {
 
     /// The REST API of that name (`apiName`).
     pub fn rest(&self, api_name: impl Into<String>) -> RestApi {
-        RestApi::new(self.clone(), Some(api_name.into()))
+        RestApi::new(self.http_layers(), Some(api_name.into()))
     }
 
     /// The REST API chosen by the selection rules (the only one, the default, or by the mode
     /// given on each call).
     pub fn rest_default(&self) -> RestApi {
-        RestApi::new(self.clone(), None)
+        RestApi::new(self.http_layers(), None)
     }
 }
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut modes: Vec<AuthMode> = self.inner.tokens.keys().copied().collect();
-        modes.sort();
+        let (interceptors, timeout, retry) = self.inner.transport.describe();
         f.debug_struct("Client")
-            .field("config", &self.inner.config)
-            .field("credentials_provider", &self.inner.credentials.is_some())
-            .field("token_providers", &modes)
+            .field("config", &*self.inner.config)
+            .field("credentials_provider", &self.inner.auth.has_credentials())
+            .field("token_providers", &self.inner.auth.token_modes())
             .field(
                 "default_headers",
-                &self.inner.default_headers.keys().collect::<Vec<_>>(),
+                &self.inner.headers.names().collect::<Vec<_>>(),
             )
-            .field("interceptors", &self.inner.interceptors.len())
-            .field("timeout", &self.inner.timeout)
-            .field("retry", &self.inner.retry)
+            .field("interceptors", &interceptors)
+            .field("timeout", &timeout)
+            .field("retry", retry)
             .finish()
     }
 }
@@ -455,7 +467,7 @@ impl ClientBuilder {
             let b = reqwest::Client::builder()
                 .connect_timeout(self.connect_timeout)
                 .redirect(reqwest::redirect::Policy::none())
-                .user_agent(crate::transport::USER_AGENT);
+                .user_agent(crate::headers::USER_AGENT);
             let b = if http1_only { b.http1_only() } else { b };
             b.build()
         };
@@ -478,27 +490,45 @@ impl ClientBuilder {
             (None, false) => built(None, true),
         };
         match (config, http, realtime_http) {
-            (Some(config), Some(http), Some(realtime_http)) if problems.is_empty() => Ok(Client {
-                inner: Arc::new(ClientInner {
-                    config,
-                    http,
-                    credentials: self
-                        .credentials
+            (Some(config), Some(http), Some(realtime_http)) if problems.is_empty() => {
+                let auth = Arc::new(Auth::new(
+                    self.credentials
                         .map(|c| CredentialsCache::new(c, self.provider_timeout)),
                     tokens,
+                    self.user_pool_token,
+                    self.rest_user_pool_token,
+                    self.provider_timeout,
+                ));
+                let headers = Arc::new(Headers::new(
                     default_headers,
-                    header_providers: self.header_providers,
-                    interceptors: self.interceptors,
-                    timeout: self.timeout,
-                    retry: self.retry,
-                    user_pool_token: self.user_pool_token,
-                    rest_user_pool_token: self.rest_user_pool_token,
-                    max_response_size: self.max_response_size,
-                    skew: ClockSkew::default(),
-                    provider_timeout: self.provider_timeout,
-                    realtime: Realtime::new(self.realtime, realtime_http),
-                }),
-            }),
+                    self.header_providers,
+                    self.provider_timeout,
+                ));
+                let transport = Arc::new(Transport::new(
+                    http,
+                    auth.clone(),
+                    headers.clone(),
+                    self.interceptors,
+                    self.timeout,
+                    self.retry,
+                    self.max_response_size,
+                ));
+                let realtime = Arc::new(Realtime::new(
+                    self.realtime,
+                    realtime_http,
+                    auth.clone(),
+                    headers.clone(),
+                ));
+                Ok(Client {
+                    inner: Arc::new(ClientInner {
+                        config: Arc::new(config),
+                        auth,
+                        headers,
+                        transport,
+                        realtime,
+                    }),
+                })
+            }
             _ => Err(crate::config::problems_error(&problems)),
         }
     }

@@ -1,8 +1,8 @@
 //! Choosing the endpoint and the auth mode for a call (DESIGN.md §3).
 
-use crate::auth::AuthMode;
 use crate::config::{list_names, Config, EndpointConfig, EndpointType};
 use crate::error::{Error, Result};
+use appsync_types::AuthMode;
 
 /// The endpoint and mode a call will use.
 #[derive(Debug, Clone, Copy)]

@@ -3,7 +3,7 @@
 use std::error::Error as StdError;
 use std::fmt;
 
-use crate::graphql::GraphQLError;
+use crate::operation::GraphQLError;
 
 /// A boxed error from a provider, an interceptor or a lower layer.
 pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;

@@ -9,6 +9,9 @@ pub mod config;
 mod endpoint;
 mod error;
 mod graphql;
+mod headers;
+mod operation;
+mod options;
 mod realtime;
 mod rest;
 mod secret;
@@ -20,9 +23,10 @@ pub use auth::{AuthMode, PermanentError, Token, TokenKind, TokenProvider, TokenR
 pub use client::{Client, ClientBuilder};
 pub use config::{Config, EndpointConfig, EndpointType};
 pub use error::{BoxError, Error, Result};
-pub use graphql::{
-    GraphQLCall, GraphQLError, GraphQLRequest, Location, Operation, OperationKind, PathSegment,
-    Response,
+pub use graphql::GraphQLCall;
+pub use headers::{headers_fn, HeaderProvider, HeadersFn, Interceptor, RequestContext};
+pub use operation::{
+    GraphQLError, GraphQLRequest, Location, Operation, OperationKind, PathSegment, Response,
 };
 pub use realtime::{
     ConnectionState, ConnectionStates, Disruption, HandshakeMethod, RealtimeOptions,
@@ -30,7 +34,7 @@ pub use realtime::{
 };
 pub use rest::{RestApi, RestCall, RestResponse};
 pub use secret::Secret;
-pub use transport::{headers_fn, HeaderProvider, Interceptor, RequestContext, RetryPolicy};
+pub use transport::RetryPolicy;
 
 /// Re-exported so generated code and users name the same versions.
 pub use graphql_client;

@@ -1,7 +1,6 @@
 //! API Gateway REST calls by `apiName`: any method, path, query, headers, JSON or bytes body.
 
 use std::fmt;
-use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
@@ -10,14 +9,14 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use url::Url;
 
+use std::sync::Arc;
+
 use crate::auth::iam::Service;
-use crate::auth::{AuthMode, TokenKind};
-use crate::client::Client;
-use crate::config::EndpointType;
+use crate::config::{Config, EndpointType};
 use crate::endpoint::{select, Want};
 use crate::error::{Error, Result};
-use crate::secret::Secret;
-use crate::transport::{status_error, Call, CallOptions};
+use crate::options::{call_options, CallOptions};
+use crate::transport::{status_error, Call, Transport};
 
 /// RFC 3986 unreserved characters stay; everything else is percent-encoded (space as `%20`),
 /// so the query signs the same on both sides, and a path segment holds no `/`, `%`, `?` or `#`.
@@ -33,15 +32,31 @@ const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
 const PATH_KEEPS: &[u8] = b"-._~!$&'()*+,;=:@/";
 
 /// A REST API: start calls on it with [`RestApi::get`], [`RestApi::post`], ….
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct RestApi {
-    client: Client,
+    config: Arc<Config>,
+    transport: Arc<Transport>,
     api_name: Option<String>,
 }
 
+impl fmt::Debug for RestApi {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RestApi")
+            .field("api_name", &self.api_name)
+            .finish_non_exhaustive()
+    }
+}
+
 impl RestApi {
-    pub(crate) fn new(client: Client, api_name: Option<String>) -> Self {
-        RestApi { client, api_name }
+    pub(crate) fn new(
+        (config, transport): (Arc<Config>, Arc<Transport>),
+        api_name: Option<String>,
+    ) -> Self {
+        RestApi {
+            config,
+            transport,
+            api_name,
+        }
     }
 
     /// A call with any method; `path` is appended to the endpoint's URL (with its stage).
@@ -55,7 +70,8 @@ impl RestApi {
     /// [`RestCall::path_segment`].
     pub fn request(&self, method: Method, path: impl Into<String>) -> RestCall {
         RestCall {
-            client: self.client.clone(),
+            config: self.config.clone(),
+            transport: self.transport.clone(),
             method,
             path: path.into(),
             segments: Vec::new(),
@@ -103,7 +119,8 @@ impl RestApi {
 /// A REST call being set up; finish with [`RestCall::send`].
 #[must_use = "a call does nothing until .send().await"]
 pub struct RestCall {
-    client: Client,
+    config: Arc<Config>,
+    transport: Arc<Transport>,
     method: Method,
     path: String,
     /// Raw text, each appended to `path` as one encoded segment.
@@ -143,13 +160,6 @@ impl RestCall {
         self
     }
 
-    /// Adds a header (signed too, with IAM). It replaces a client-wide or provider header of
-    /// that name; a name given twice on the call sends both values.
-    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.options.headers.push((name.into(), value.into()));
-        self
-    }
-
     /// A JSON body (`content-type: application/json`).
     pub fn json<T: Serialize + ?Sized>(mut self, body: &T) -> Self {
         self.body = serde_json::to_vec(body)
@@ -166,50 +176,13 @@ impl RestCall {
         self
     }
 
-    /// Uses this auth mode instead of the endpoint's.
-    pub fn auth_mode(mut self, mode: AuthMode) -> Self {
-        self.options.auth_mode = Some(mode);
-        self
-    }
-
-    /// The API key for this call instead of the configured one.
-    pub fn api_key(mut self, key: impl Into<Secret>) -> Self {
-        self.options.api_key = Some(key.into());
-        self
-    }
-
-    /// The `Authorization` token for this call instead of the token provider's.
-    pub fn auth_token(mut self, token: impl Into<Secret>) -> Self {
-        self.options.auth_token = Some(token.into());
-        self
-    }
-
-    /// For user pools: which token to send on this call.
-    pub fn token_kind(mut self, kind: TokenKind) -> Self {
-        self.options.token_kind = Some(kind);
-        self
-    }
-
-    /// The timeout of each attempt.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.options.timeout = Some(timeout);
-        self
-    }
-
-    /// Whether to retry on network errors, 429 and 5xx (default: only GET and HEAD).
-    pub fn retry(mut self, retry: bool) -> Self {
-        self.options.retry = Some(retry);
-        self
-    }
-
     /// Sends the call; a non-2xx answer is an error with its status, error type and body.
     pub async fn send(self) -> Result<RestResponse> {
-        let inner = &self.client.inner;
         let body = self
             .body
             .map_err(|e| Error::request(format!("the JSON body could not be serialized: {e}")))?;
         let selected = select(
-            &inner.config,
+            &self.config,
             EndpointType::Rest,
             Want {
                 api_name: self.options.api_name.as_deref(),
@@ -233,7 +206,7 @@ impl RestCall {
             kind: None,
             operation_name: None,
         };
-        let resp = inner.execute(call).await?;
+        let resp = self.transport.execute(call).await?;
         if !resp.status.is_success() {
             return Err(status_error(resp));
         }
@@ -244,6 +217,20 @@ impl RestCall {
         })
     }
 }
+
+call_options!(impl[] RestCall {
+    header: "Adds a header (signed too, with IAM). It replaces a client-wide or provider header \
+             of that name; a name given twice on the call sends both values.",
+    auth_mode: "Uses this auth mode instead of the endpoint's (and, on `Client::rest_default`, \
+                the REST endpoint configured for it).",
+    api_key: "The API key (`x-api-key`, for usage plans) for this call instead of the \
+              configured one.",
+    auth_token: "The `Authorization` token for this call instead of the token provider's.",
+    token_kind: "For user pools: which token to send on this call (default: the ID token, as \
+                 API Gateway's Cognito authorizer wants, or `ClientBuilder::rest_user_pool_token`).",
+    timeout: "The timeout of each attempt (default: `ClientBuilder::timeout`).",
+    retry: "Whether to retry on network errors, 429 and 5xx (default: only GET and HEAD).",
+});
 
 /// The encoded path of a call: `path` (already percent-encoded; what a URL path cannot hold is
 /// encoded) and each raw segment fully encoded after it. Refuses what would be resolved away

@@ -1,103 +1,27 @@
-//! The HTTP pipeline: headers, auth, interceptors, SigV4 last, `reqwest`, retries and the 401
-//! token refresh.
+//! The HTTP layer: one `Transport` per client owns the `reqwest` client and runs each call's
+//! pipeline (headers, auth, interceptors, SigV4 last), its retries, the 401 token refresh, the
+//! clock-skew retry, and the limits on answers.
 
-use std::fmt;
-use std::time::{Duration, SystemTime};
+use std::sync::Arc;
+use std::time::Duration;
 
+use appsync_types::AuthMode;
 use bytes::Bytes;
-use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use url::Url;
 
 use crate::auth::iam::{sign_parts, Service};
-use crate::auth::token::{BoxFuture, Lease};
-use crate::auth::{api_key, AuthMode, TokenKind};
-use crate::client::ClientInner;
-use crate::config::{EndpointConfig, EndpointType};
-use crate::error::{BoxError, Error, Kind, Result};
-use crate::graphql::{GraphQLError, OperationKind};
+use crate::auth::token::Lease;
+use crate::auth::{api_key, Auth};
+use crate::config::{host_header, EndpointConfig, EndpointType};
+use crate::error::{Error, Kind, Result};
+use crate::headers::{
+    error_type_header, http_date, overlay, parse_headers, Headers, Interceptor, RequestContext,
+    USER_AGENT,
+};
+use crate::operation::{GraphQLError, OperationKind};
+use crate::options::CallOptions;
 use crate::secret::Secret;
-
-/// What an interceptor or header provider knows about the request in hand.
-#[derive(Clone, Debug)]
-#[non_exhaustive]
-pub struct RequestContext {
-    /// The endpoint's name.
-    pub api_name: String,
-    /// GraphQL or REST.
-    pub endpoint_type: EndpointType,
-    /// The auth mode in use.
-    pub auth_mode: AuthMode,
-    /// 0 for the first try, then 1, 2… for retries.
-    pub attempt: u32,
-}
-
-/// Sees, and may change, every HTTP request after the auth headers are set and before the
-/// request is signed (for `AWS_IAM`) and sent. A closure
-/// `Fn(&mut http::Request<Bytes>, &RequestContext) -> Result<(), BoxError>` is one.
-pub trait Interceptor: Send + Sync + 'static {
-    /// Changes the request, or refuses it with an error.
-    fn intercept(
-        &self,
-        request: &mut http::Request<Bytes>,
-        context: &RequestContext,
-    ) -> Result<(), BoxError>;
-}
-
-impl<F> Interceptor for F
-where
-    F: Fn(&mut http::Request<Bytes>, &RequestContext) -> Result<(), BoxError>
-        + Send
-        + Sync
-        + 'static,
-{
-    fn intercept(
-        &self,
-        request: &mut http::Request<Bytes>,
-        context: &RequestContext,
-    ) -> Result<(), BoxError> {
-        self(request, context)
-    }
-}
-
-/// Gives headers for each request, asynchronously (e.g. a trace id or a header from a store).
-pub trait HeaderProvider: Send + Sync + 'static {
-    /// The headers to add.
-    fn headers<'a>(
-        &'a self,
-        context: &'a RequestContext,
-    ) -> BoxFuture<'a, Result<HeaderMap, BoxError>>;
-}
-
-/// A [`HeaderProvider`] from an async closure; see [`headers_fn`].
-pub struct HeadersFn<F>(F);
-
-/// A header provider from an async closure taking the [`RequestContext`].
-pub fn headers_fn<F, Fut>(f: F) -> HeadersFn<F>
-where
-    F: Fn(RequestContext) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = Result<HeaderMap, BoxError>> + Send + 'static,
-{
-    HeadersFn(f)
-}
-
-impl<F, Fut> HeaderProvider for HeadersFn<F>
-where
-    F: Fn(RequestContext) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = Result<HeaderMap, BoxError>> + Send + 'static,
-{
-    fn headers<'a>(
-        &'a self,
-        context: &'a RequestContext,
-    ) -> BoxFuture<'a, Result<HeaderMap, BoxError>> {
-        Box::pin((self.0)(context.clone()))
-    }
-}
-
-impl<F> fmt::Debug for HeadersFn<F> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("HeadersFn")
-    }
-}
 
 /// When and how often to retry: only calls that are safe to repeat (queries, GET/HEAD, or
 /// calls that opt in), on network errors, 429 and 5xx, with full-jitter exponential backoff.
@@ -156,36 +80,6 @@ impl RetryPolicy {
     }
 }
 
-/// Per-call choices shared by GraphQL and REST calls.
-#[derive(Clone, Default)]
-pub(crate) struct CallOptions {
-    pub api_name: Option<String>,
-    pub auth_mode: Option<AuthMode>,
-    pub headers: Vec<(String, String)>,
-    pub api_key: Option<Secret>,
-    pub auth_token: Option<Secret>,
-    pub token_kind: Option<TokenKind>,
-    pub timeout: Option<Duration>,
-    pub retry: Option<bool>,
-    pub skip_mode_check: bool,
-}
-
-impl fmt::Debug for CallOptions {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CallOptions")
-            .field("api_name", &self.api_name)
-            .field("auth_mode", &self.auth_mode)
-            .field(
-                "headers",
-                &self.headers.iter().map(|(k, _)| k).collect::<Vec<_>>(),
-            )
-            .field("api_key", &self.api_key)
-            .field("auth_token", &self.auth_token)
-            .field("timeout", &self.timeout)
-            .finish_non_exhaustive()
-    }
-}
-
 /// One logical HTTP call, tried one or more times.
 pub(crate) struct Call<'a> {
     pub endpoint: &'a EndpointConfig,
@@ -213,47 +107,11 @@ pub(crate) struct RawResponse {
     pub attempt: u32,
 }
 
-/// This crate's `user-agent`.
-pub(crate) const USER_AGENT: &str = concat!("appsync-rs/", env!("CARGO_PKG_VERSION"));
-
-/// The `host` header value: host, plus the port when it is not the scheme's default.
-pub(crate) fn host_header(url: &Url) -> String {
-    let host = url.host_str().unwrap_or_default();
-    match url.port() {
-        Some(p) => format!("{host}:{p}"),
-        None => host.to_owned(),
-    }
-}
-
-fn parse_header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue)> {
-    let n = HeaderName::from_bytes(name.as_bytes())
-        .map_err(|_| Error::request(format!("invalid header name {name:?}")))?;
-    let v = HeaderValue::from_str(value)
-        .map_err(|_| Error::request(format!("invalid value for header {name:?}")))?;
-    Ok((n, v))
-}
-
-pub(crate) fn parse_headers(headers: &[(String, String)]) -> Result<HeaderMap> {
-    let mut map = HeaderMap::new();
-    for (k, v) in headers {
-        let (n, v) = parse_header(k, v)?;
-        map.append(n, v);
-    }
-    Ok(map)
-}
-
 fn authorization_value(token: &Secret) -> Result<HeaderValue> {
     let mut v = HeaderValue::from_str(token.expose())
         .map_err(|_| Error::auth("the token contains characters not allowed in a header"))?;
     v.set_sensitive(true);
     Ok(v)
-}
-
-/// `x-amzn-ErrorType` without the `:<detail>` suffix API Gateway and AppSync may append.
-pub(crate) fn error_type_header(headers: &HeaderMap) -> Option<String> {
-    let v = headers.get("x-amzn-errortype")?.to_str().ok()?;
-    let t = v.split(':').next().unwrap_or(v).trim();
-    (!t.is_empty()).then(|| t.to_owned())
 }
 
 /// Builds the status error: the `errors` envelope (AppSync), or `message`/`Message` (API Gateway).
@@ -278,12 +136,6 @@ pub(crate) fn status_error(resp: RawResponse) -> Error {
     let (headers, attempt) = (resp.headers, resp.attempt);
     Error::status(resp.status, error_type, errors, message, resp.body)
         .with_request_meta(Some(&headers), attempt)
-}
-
-/// The server's `Date` header, if it is a valid HTTP date (any of the three forms RFC 9110
-/// allows, years 1970 to 9999); anything else is `None`, never a panic.
-pub(crate) fn http_date(headers: &HeaderMap) -> Option<SystemTime> {
-    httpdate::parse_http_date(headers.get(http::header::DATE)?.to_str().ok()?).ok()
 }
 
 /// The host (and port) a `Location` names, for a redirect error: never its path or query, which
@@ -317,19 +169,43 @@ pub(crate) fn to_http(mut req: reqwest::Request) -> Result<http::Request<Bytes>>
     Ok(out)
 }
 
-/// Puts each header of `layer` onto `headers`, replacing the values an earlier layer gave that
-/// name and keeping every value this layer gives it (`.header(k, "1").header(k, "2")` sends
-/// both).
-fn overlay(headers: &mut HeaderMap, layer: &HeaderMap) {
-    for name in layer.keys() {
-        headers.remove(name);
-        for value in layer.get_all(name) {
-            headers.append(name.clone(), value.clone());
-        }
-    }
+/// The HTTP layer of a client.
+pub(crate) struct Transport {
+    pub(crate) http: reqwest::Client,
+    auth: Arc<Auth>,
+    headers: Arc<Headers>,
+    interceptors: Vec<Arc<dyn Interceptor>>,
+    timeout: Duration,
+    retry: RetryPolicy,
+    max_response_size: u64,
 }
 
-impl ClientInner {
+impl Transport {
+    pub(crate) fn new(
+        http: reqwest::Client,
+        auth: Arc<Auth>,
+        headers: Arc<Headers>,
+        interceptors: Vec<Arc<dyn Interceptor>>,
+        timeout: Duration,
+        retry: RetryPolicy,
+        max_response_size: u64,
+    ) -> Self {
+        Transport {
+            http,
+            auth,
+            headers,
+            interceptors,
+            timeout,
+            retry,
+            max_response_size,
+        }
+    }
+
+    /// The number of interceptors, the timeout and the retry policy (for `Client`'s `Debug`).
+    pub(crate) fn describe(&self) -> (usize, Duration, &RetryPolicy) {
+        (self.interceptors.len(), self.timeout, &self.retry)
+    }
+
     /// Builds one attempt's request: headers, auth, interceptors, then the signature.
     pub(crate) async fn build_request(
         &self,
@@ -337,15 +213,14 @@ impl ClientInner {
         attempt: u32,
     ) -> Result<(reqwest::Request, Option<Lease>)> {
         // Only interceptors and header providers see the context: build it for them alone.
-        let context =
-            (!self.interceptors.is_empty() || !self.header_providers.is_empty()).then(|| {
-                RequestContext {
-                    api_name: call.endpoint.name().to_owned(),
-                    endpoint_type: call.endpoint.endpoint_type(),
-                    auth_mode: call.mode,
-                    attempt,
-                }
-            });
+        let context = (!self.interceptors.is_empty() || self.headers.has_providers()).then(|| {
+            RequestContext {
+                api_name: call.endpoint.name().to_owned(),
+                endpoint_type: call.endpoint.endpoint_type(),
+                auth_mode: call.mode,
+                attempt,
+            }
+        });
         // Built once, as `reqwest` sends it: the URL was parsed when the configuration was, and
         // the body is shared, not copied.
         let mut req = reqwest::Request::new(call.method.clone(), call.url.as_ref().clone());
@@ -370,19 +245,7 @@ impl ClientInner {
             );
         }
         // Later layers win by name: default headers, then each provider, then the call's own.
-        overlay(h, &self.default_headers);
-        if let Some(context) = &context {
-            for p in &self.header_providers {
-                let limit = self.provider_timeout;
-                let more = tokio::time::timeout(limit, p.headers(context))
-                    .await
-                    .map_err(|_| {
-                        Error::timeout(format!("a header provider did not answer within {limit:?}"))
-                    })?
-                    .map_err(|e| Error::request("a header provider failed").with_source(e))?;
-                overlay(req.headers_mut(), &more);
-            }
-        }
+        self.headers.apply(h, context.as_ref()).await?;
         let h = req.headers_mut();
         overlay(h, &parse_headers(&call.options.headers)?);
         // reqwest would add these after signing, unsigned; set here, they are signed like the
@@ -422,22 +285,11 @@ impl ClientInner {
                 let value = match &call.options.auth_token {
                     Some(t) => t.clone(),
                     None => {
-                        let cache = self.tokens.get(&call.mode).ok_or_else(|| {
-                            Error::auth(format!(
-                                "{} needs a token: register a provider with ClientBuilder::token_provider(AuthMode::{:?}, ..) or pass .auth_token(..) on the call",
-                                call.mode, call.mode
-                            ))
-                        })?;
-                        let kind = match (call.mode, call.endpoint.endpoint_type()) {
-                            (AuthMode::UserPools, EndpointType::GraphQL) => {
-                                call.options.token_kind.unwrap_or(self.user_pool_token)
-                            }
-                            (AuthMode::UserPools, EndpointType::Rest) => {
-                                call.options.token_kind.unwrap_or(self.rest_user_pool_token)
-                            }
-                            _ => TokenKind::Access,
-                        };
-                        let l = cache.get(kind).await?;
+                        let rest = call.endpoint.endpoint_type() == EndpointType::Rest;
+                        let kind = self
+                            .auth
+                            .token_kind(call.mode, rest, call.options.token_kind);
+                        let l = self.auth.token(call.mode, kind, "the call").await?;
                         let v = l.value.clone();
                         lease = Some(l);
                         v
@@ -464,17 +316,7 @@ impl ClientInner {
         }
 
         if call.mode == AuthMode::Iam {
-            let creds = self
-                .credentials
-                .as_ref()
-                .ok_or_else(|| {
-                    Error::auth(
-                        "AWS_IAM needs AWS credentials: set ClientBuilder::credentials_provider(..) \
-                         (any aws_credential_types ProvideCredentials, e.g. from aws-config)",
-                    )
-                })?
-                .get()
-                .await?;
+            let creds = self.auth.credentials().await?;
             let region = call.endpoint.region().ok_or_else(|| {
                 Error::config(format!(
                     "AWS_IAM needs a region for endpoint {:?}: set {}.region",
@@ -496,7 +338,7 @@ impl ClientInner {
                 &creds,
                 region,
                 call.service,
-                self.skew.now(),
+                self.auth.now(),
             );
             *req.headers_mut() = headers;
             signed?;
@@ -641,9 +483,9 @@ impl ClientInner {
                     if s == StatusCode::UNAUTHORIZED && !refreshed {
                         if let Some(l) = &lease {
                             refreshed = true;
-                            if let Some(cache) = self.tokens.get(&call.mode) {
-                                cache.invalidate(l.kind, l.generation).await;
-                            }
+                            self.auth
+                                .invalidate_token(call.mode, l.kind, l.generation)
+                                .await;
                             tracing::debug!(mode = %call.mode, "401: refreshing the token and retrying once");
                             continue;
                         }
@@ -654,18 +496,18 @@ impl ClientInner {
                     {
                         reskewed = true;
                         if let Some(date) = http_date(&resp.headers) {
-                            if self.skew.learn(date) {
+                            if self.auth.learn_skew(date) {
                                 continue;
                             }
                         }
                         // Temporary credentials that the server says expired: fetch new ones once.
                         let expired = error_type_header(&resp.headers)
                             .is_some_and(|t| t == "ExpiredTokenException");
-                        if expired && call.options.auth_token.is_none() {
-                            if let Some(c) = &self.credentials {
-                                c.invalidate().await;
-                                continue;
-                            }
+                        if expired
+                            && call.options.auth_token.is_none()
+                            && self.auth.invalidate_credentials().await
+                        {
+                            continue;
                         }
                     }
                     let retryable = s == StatusCode::TOO_MANY_REQUESTS || s.is_server_error();
@@ -695,6 +537,7 @@ impl ClientInner {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::SystemTime;
 
     fn date_header(v: &[u8]) -> Option<SystemTime> {
         let mut h = HeaderMap::new();

@@ -36,3 +36,138 @@ impl std::error::Error for PermanentError {
 }
 
 pub use appsync_types::{AuthMode, UnknownAuthMode};
+
+/// The auth layer's state, shared by HTTP calls and realtime sockets: the credentials cache,
+/// one token cache per mode, the clock skew learned from servers, and which user-pool token
+/// each kind of endpoint gets by default.
+pub(crate) struct Auth {
+    credentials: Option<iam::CredentialsCache>,
+    tokens: std::collections::HashMap<appsync_types::AuthMode, token::TokenCache>,
+    skew: iam::ClockSkew,
+    user_pool_token: TokenKind,
+    rest_user_pool_token: TokenKind,
+    provider_timeout: std::time::Duration,
+}
+
+impl Auth {
+    pub(crate) fn new(
+        credentials: Option<iam::CredentialsCache>,
+        tokens: std::collections::HashMap<appsync_types::AuthMode, token::TokenCache>,
+        user_pool_token: TokenKind,
+        rest_user_pool_token: TokenKind,
+        provider_timeout: std::time::Duration,
+    ) -> Self {
+        Auth {
+            credentials,
+            tokens,
+            skew: iam::ClockSkew::default(),
+            user_pool_token,
+            rest_user_pool_token,
+            provider_timeout,
+        }
+    }
+
+    /// The token kind to send in `mode` (to a REST endpoint with `rest`), unless the call says.
+    pub(crate) fn token_kind(
+        &self,
+        mode: appsync_types::AuthMode,
+        rest: bool,
+        asked: Option<TokenKind>,
+    ) -> TokenKind {
+        match (mode, rest) {
+            (appsync_types::AuthMode::UserPools, true) => {
+                asked.unwrap_or(self.rest_user_pool_token)
+            }
+            (appsync_types::AuthMode::UserPools, false) => asked.unwrap_or(self.user_pool_token),
+            _ => TokenKind::Access,
+        }
+    }
+
+    /// A token for `mode` from its provider's cache; `whom` says where a per-call token could
+    /// have been given instead (for the error when no provider is registered).
+    pub(crate) async fn token(
+        &self,
+        mode: appsync_types::AuthMode,
+        kind: TokenKind,
+        whom: &str,
+    ) -> crate::error::Result<token::Lease> {
+        let cache = self.tokens.get(&mode).ok_or_else(|| {
+            crate::error::Error::auth(format!(
+                "{mode} needs a token: register a provider with \
+                 ClientBuilder::token_provider(AuthMode::{mode:?}, ..) or pass .auth_token(..) on {whom}"
+            ))
+        })?;
+        cache.get(kind).await
+    }
+
+    /// Forgets a token the server refused (if it is still the cached one); false when the mode
+    /// has no provider (nothing fresh can be had).
+    pub(crate) async fn invalidate_token(
+        &self,
+        mode: appsync_types::AuthMode,
+        kind: TokenKind,
+        generation: u64,
+    ) -> bool {
+        match self.tokens.get(&mode) {
+            Some(cache) => {
+                cache.invalidate(kind, generation).await;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// AWS credentials, from the cache or the provider.
+    pub(crate) async fn credentials(
+        &self,
+    ) -> crate::error::Result<aws_credential_types::Credentials> {
+        self.credentials
+            .as_ref()
+            .ok_or_else(|| {
+                crate::error::Error::auth(
+                    "AWS_IAM needs AWS credentials: set ClientBuilder::credentials_provider(..) \
+                     (any aws_credential_types ProvideCredentials, e.g. from aws-config)",
+                )
+            })?
+            .get()
+            .await
+    }
+
+    /// Forgets the cached credentials; false when there is no provider.
+    pub(crate) async fn invalidate_credentials(&self) -> bool {
+        match &self.credentials {
+            Some(c) => {
+                c.invalidate().await;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Now, as the servers see it.
+    pub(crate) fn now(&self) -> std::time::SystemTime {
+        self.skew.now()
+    }
+
+    /// Learns the clock skew from a server's `Date`; whether it changed much.
+    pub(crate) fn learn_skew(&self, server_date: std::time::SystemTime) -> bool {
+        self.skew.learn(server_date)
+    }
+
+    /// The limit on one provider call.
+    pub(crate) fn provider_timeout(&self) -> std::time::Duration {
+        self.provider_timeout
+    }
+
+    /// Whether AWS credentials are configured.
+    pub(crate) fn has_credentials(&self) -> bool {
+        self.credentials.is_some()
+    }
+
+    /// The modes with a token provider, sorted.
+    pub(crate) fn token_modes(&self) -> Vec<appsync_types::AuthMode> {
+        let mut modes: Vec<_> = self.tokens.keys().copied().collect();
+        modes.sort();
+        modes
+    }
+}

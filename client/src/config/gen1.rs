@@ -9,8 +9,8 @@ use super::{
     Config, ConfigFormat, EndpointBuilder, EndpointType, FieldKeys, IdentityPoolConfig,
     UserPoolConfig,
 };
-use crate::auth::AuthMode;
 use crate::error::Result;
+use appsync_types::AuthMode;
 
 /// Whether an object looks like a bare `awsAPIPlugin` map: every value an object with an
 /// `endpointType`.

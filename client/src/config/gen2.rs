@@ -7,8 +7,8 @@ use super::{
     json_type, Config, ConfigFormat, EndpointBuilder, EndpointType, FieldKeys, IdentityPoolConfig,
     UserPoolConfig,
 };
-use crate::auth::AuthMode;
 use crate::error::Result;
+use appsync_types::AuthMode;
 
 /// The name given to the `data` GraphQL API, which Gen2 does not name.
 pub const DATA_API_NAME: &str = "data";

@@ -14,9 +14,9 @@ use std::path::Path;
 
 use url::Url;
 
-use crate::auth::AuthMode;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
+use appsync_types::AuthMode;
 
 /// Whether an endpoint is an AppSync GraphQL API or an API Gateway REST API.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -383,8 +383,7 @@ impl EndpointBuilder {
             return None;
         }
         let url = url?;
-        let Ok(host_value) = http::HeaderValue::from_str(&crate::transport::host_header(&url))
-        else {
+        let Ok(host_value) = http::HeaderValue::from_str(&host_header(&url)) else {
             problems.push(format!(
                 "{}: the host cannot be sent in a header",
                 self.path(keys.url)
@@ -906,6 +905,15 @@ pub(crate) fn json_type(v: &serde_json::Value) -> &'static str {
         serde_json::Value::String(_) => "a string",
         serde_json::Value::Array(_) => "an array",
         serde_json::Value::Object(_) => "an object",
+    }
+}
+
+/// The `host` header value: host, plus the port when it is not the scheme's default.
+pub(crate) fn host_header(url: &Url) -> String {
+    let host = url.host_str().unwrap_or_default();
+    match url.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host.to_owned(),
     }
 }
 

@@ -10,14 +10,15 @@ use futures_util::future::BoxFuture;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use url::Url;
 
+use appsync_types::AuthMode;
+
 use super::protocol::AuthObject;
 use crate::auth::iam::{sign_request, Service};
-use crate::auth::{AuthMode, TokenKind};
-use crate::client::ClientInner;
-use crate::config::{EndpointConfig, EndpointType};
+use crate::auth::{Auth, TokenKind};
+use crate::config::{host_header, EndpointConfig, EndpointType};
 use crate::error::{Error, Result};
+use crate::headers::{overlay, parse_headers, Headers, RequestContext};
 use crate::secret::Secret;
-use crate::transport::{host_header, parse_headers, RequestContext};
 
 /// Makes authorization objects for one socket.
 pub(crate) trait Authorizer: Send + Sync + 'static {
@@ -47,7 +48,8 @@ const IAM_HEADERS: [(&str, &str); 3] = [
 
 /// The authorizer of the client's sockets.
 pub(crate) struct ClientAuthorizer {
-    inner: Arc<ClientInner>,
+    auth: Arc<Auth>,
+    headers: Arc<Headers>,
     api_name: String,
     key_path: String,
     graphql_url: Url,
@@ -63,24 +65,22 @@ pub(crate) struct ClientAuthorizer {
 impl ClientAuthorizer {
     /// For `endpoint` in `mode`; `api_key` and `auth_token` are per-call overrides.
     pub(crate) fn new(
-        inner: Arc<ClientInner>,
+        (auth, headers): (Arc<Auth>, Arc<Headers>),
         endpoint: &EndpointConfig,
         mode: AuthMode,
         api_key: Option<Secret>,
         auth_token: Option<Secret>,
         token_kind: Option<TokenKind>,
     ) -> Self {
-        let token_kind = match mode {
-            AuthMode::UserPools => token_kind.unwrap_or(inner.user_pool_token),
-            _ => TokenKind::Access,
-        };
+        let token_kind = auth.token_kind(mode, false, token_kind);
         ClientAuthorizer {
+            headers,
             api_name: endpoint.name().to_owned(),
             key_path: endpoint.key_path().to_owned(),
             graphql_url: endpoint.url().clone(),
             region: endpoint.region().map(str::to_owned),
             api_key: api_key.or_else(|| endpoint.api_key().cloned()),
-            inner,
+            auth,
             mode,
             auth_token,
             token_kind,
@@ -101,24 +101,13 @@ impl ClientAuthorizer {
         }
     }
 
-    /// The client's headers (fixed, then from providers), then `extra`.
+    /// The client's headers (fixed, then from providers), then `extra`: later layers win by
+    /// name, as on HTTP.
     async fn user_headers(&self, extra: &[(String, String)]) -> Result<HeaderMap> {
-        let mut h = self.inner.default_headers.clone();
-        let context = self.context();
-        for p in &self.inner.header_providers {
-            let more = p
-                .headers(&context)
-                .await
-                .map_err(|e| Error::request("a header provider failed").with_source(e))?;
-            for (n, v) in more.iter() {
-                h.insert(n.clone(), v.clone());
-            }
-        }
-        for (n, v) in parse_headers(extra)? {
-            if let Some(n) = n {
-                h.insert(n, v);
-            }
-        }
+        let mut h = HeaderMap::new();
+        let context = self.headers.has_providers().then(|| self.context());
+        self.headers.apply(&mut h, context.as_ref()).await?;
+        overlay(&mut h, &parse_headers(extra)?);
         Ok(h)
     }
 
@@ -127,13 +116,10 @@ impl ClientAuthorizer {
         if let Some(t) = &self.auth_token {
             return Ok(t.clone());
         }
-        let cache = self.inner.tokens.get(&self.mode).ok_or_else(|| {
-            Error::auth(format!(
-                "{} needs a token: register a provider with ClientBuilder::token_provider(AuthMode::{:?}, ..) or pass .auth_token(..) on the subscription",
-                self.mode, self.mode
-            ))
-        })?;
-        let lease = cache.get(self.token_kind).await?;
+        let lease = self
+            .auth
+            .token(self.mode, self.token_kind, "the subscription")
+            .await?;
         *self.lease.lock().unwrap_or_else(|e| e.into_inner()) =
             Some((lease.kind, lease.generation));
         Ok(lease.value)
@@ -151,17 +137,7 @@ impl ClientAuthorizer {
     /// Signs `POST <url>` with `body` and the fixed headers plus `extra`; the object is every
     /// header of the signed request.
     async fn signed(&self, url: &Url, body: Bytes, extra: HeaderMap) -> Result<AuthObject> {
-        let creds = self
-            .inner
-            .credentials
-            .as_ref()
-            .ok_or_else(|| {
-                Error::auth(
-                    "AWS_IAM needs AWS credentials: set ClientBuilder::credentials_provider(..)",
-                )
-            })?
-            .get()
-            .await?;
+        let creds = self.auth.credentials().await?;
         let region = self.region.as_deref().ok_or_else(|| {
             Error::config(format!(
                 "AWS_IAM needs a region for endpoint {:?}: set {}.region",
@@ -185,13 +161,7 @@ impl ClientAuthorizer {
             HeaderValue::from_str(&self.host())
                 .map_err(|_| Error::request("the URL's host cannot be a header"))?,
         );
-        sign_request(
-            &mut req,
-            &creds,
-            region,
-            Service::AppSync,
-            self.inner.skew.now(),
-        )?;
+        sign_request(&mut req, &creds, region, Service::AppSync, self.auth.now())?;
         object(req.headers())
     }
 
@@ -273,24 +243,17 @@ impl Authorizer for ClientAuthorizer {
             match self.mode {
                 AuthMode::Iam => {
                     if let Some(d) = server_date {
-                        self.inner.skew.learn(d);
+                        self.auth.learn_skew(d);
                     }
-                    match &self.inner.credentials {
-                        Some(c) => {
-                            c.invalidate().await;
-                            true
-                        }
-                        None => false,
-                    }
+                    self.auth.invalidate_credentials().await
                 }
                 m if m.uses_token() && self.auth_token.is_none() => {
                     let lease = *self.lease.lock().unwrap_or_else(|e| e.into_inner());
-                    match (self.inner.tokens.get(&m), lease) {
-                        (Some(cache), Some((kind, generation))) => {
-                            cache.invalidate(kind, generation).await;
-                            true
+                    match lease {
+                        Some((kind, generation)) => {
+                            self.auth.invalidate_token(m, kind, generation).await
                         }
-                        _ => false,
+                        None => false,
                     }
                 }
                 _ => false,

@@ -53,9 +53,9 @@ use super::protocol::{self, AuthObject, ServerMessage};
 use super::socket::{BoxSocket, ConnectError, Connector, Opened, TextFrame, WsMessage};
 use super::state::{ConnectionState, StateEvent};
 use crate::auth::refresh::is_permanent;
-use crate::auth::AuthMode;
 use crate::error::{Error, Result};
-use crate::graphql::GraphQLError;
+use crate::operation::GraphQLError;
+use appsync_types::AuthMode;
 
 /// Throttled or failed restarts of one subscription in a row before it gives up.
 const MAX_START_RETRIES: u32 = 5;

@@ -13,7 +13,7 @@ use super::protocol;
 use super::socket::ConnectError;
 use crate::auth::refresh::{is_permanent, SharedError};
 use crate::error::Error;
-use crate::graphql::GraphQLError;
+use crate::operation::GraphQLError;
 
 /// What disrupted a realtime connection, as the application sees it in
 /// [`ConnectionState`](crate::ConnectionState) changes and

@@ -31,11 +31,13 @@ use self::buffer::Shared;
 use self::connection::{ActorConfig, Command, Handle, Reply, SubRequest};
 use self::socket::WsConnector;
 use self::state::StateEvent;
-use crate::auth::{AuthMode, TokenKind};
-use crate::client::ClientInner;
+use crate::auth::Auth;
+use crate::auth::TokenKind;
 use crate::config::EndpointConfig;
 use crate::error::{Error, Result};
-use crate::transport::{parse_headers, CallOptions};
+use crate::headers::{parse_headers, Headers};
+use crate::options::CallOptions;
+use appsync_types::AuthMode;
 
 /// A URL as it may be shown: without query, fragment or password.
 pub(crate) fn redacted_url(u: &::url::Url) -> String {
@@ -97,6 +99,9 @@ pub(crate) struct Realtime {
     proxy: Option<::url::Url>,
     /// The client the WebSocket upgrades go through.
     http: reqwest::Client,
+    /// The auth layer and the client's headers, for the authorization objects.
+    auth: Arc<Auth>,
+    headers: Arc<Headers>,
     sockets: Mutex<HashMap<SocketKey, Vec<(Identity, Handle)>>>,
     states: broadcast::Sender<StateEvent>,
     /// Tests open in-memory sockets instead.
@@ -114,11 +119,18 @@ impl fmt::Debug for Realtime {
 
 impl Realtime {
     /// The registry for a client (options checked by the builder); upgrades go through `http`.
-    pub(crate) fn new(options: RealtimeOptions, http: reqwest::Client) -> Self {
+    pub(crate) fn new(
+        options: RealtimeOptions,
+        http: reqwest::Client,
+        auth: Arc<Auth>,
+        headers: Arc<Headers>,
+    ) -> Self {
         Realtime {
             proxy: options.proxy_url(),
             options,
             http,
+            auth,
+            headers,
             sockets: Mutex::default(),
             states: broadcast::channel(256).0,
             #[cfg(test)]
@@ -146,7 +158,6 @@ impl Realtime {
     /// one. Resolves after `start_ack`.
     pub(crate) async fn subscribe(
         &self,
-        inner: &Arc<ClientInner>,
         endpoint: &EndpointConfig,
         mode: AuthMode,
         call: &CallOptions,
@@ -156,7 +167,7 @@ impl Realtime {
         parse_headers(&call.headers)?;
         let connect_url = url::connect_url(endpoint, self.proxy.as_ref())?;
         let token_kind = match mode {
-            AuthMode::UserPools => Some(call.token_kind.unwrap_or(inner.user_pool_token)),
+            AuthMode::UserPools => Some(self.auth.token_kind(mode, false, call.token_kind)),
             _ => None,
         };
         let key = SocketKey {
@@ -204,7 +215,7 @@ impl Realtime {
                         Err(_) => continue,
                     },
                     None => {
-                        let h = self.spawn(inner, endpoint, mode, call, &connect_url, req);
+                        let h = self.spawn(endpoint, mode, call, &connect_url, req);
                         list.push((identity.clone(), h.clone()));
                         h
                     }
@@ -227,7 +238,6 @@ impl Realtime {
 
     fn spawn(
         &self,
-        inner: &Arc<ClientInner>,
         endpoint: &EndpointConfig,
         mode: AuthMode,
         call: &CallOptions,
@@ -236,7 +246,7 @@ impl Realtime {
     ) -> Handle {
         let o = &self.options;
         let authorizer = ClientAuthorizer::new(
-            inner.clone(),
+            (self.auth.clone(), self.headers.clone()),
             endpoint,
             mode,
             call.api_key.clone(),
@@ -269,7 +279,7 @@ impl Realtime {
                 ack_timeout: o.ack_timeout,
                 start_ack_timeout: o.start_ack_timeout,
                 keep_alive_timeout: o.keep_alive_timeout,
-                auth_timeout: inner.provider_timeout,
+                auth_timeout: self.auth.provider_timeout(),
                 reconnect: o.reconnect.clone(),
                 idle_close_delay: o.idle_close_delay,
                 max_buffered_bytes: o.max_buffered_bytes,

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use crate::graphql::GraphQLError;
+use crate::operation::GraphQLError;
 
 /// The subprotocol AppSync speaks.
 pub(crate) const SUBPROTOCOL: &str = "graphql-ws";
@@ -225,11 +225,11 @@ fn skip_value(b: &[u8], mut i: usize) -> Option<usize> {
 
 /// A `data` frame as its reader decodes it: only the payload, into a [`Response`] of its type.
 ///
-/// [`Response`]: crate::graphql::Response
+/// [`Response`]: crate::operation::Response
 #[derive(Deserialize)]
 #[serde(bound = "T: serde::de::DeserializeOwned")]
 pub(crate) struct DataFrame<T> {
-    pub(crate) payload: crate::graphql::Response<T>,
+    pub(crate) payload: crate::operation::Response<T>,
 }
 
 /// Parses a text frame. Unknown types are [`ServerMessage::Other`]; a frame that is not a JSON

@@ -50,7 +50,7 @@ fn client_with(options: RealtimeOptions) -> Client {
 
 fn in_memory(client: &Client) -> (Arc<MemConnector>, UnboundedReceiver<ServerEnd>) {
     let (c, rx) = MemConnector::new();
-    assert!(client.inner.realtime.connector.set(c.clone()).is_ok());
+    assert!(client.realtime().connector.set(c.clone()).is_ok());
     (c, rx)
 }
 
@@ -206,7 +206,7 @@ async fn the_cap_opens_a_second_socket_and_a_freed_slot_is_used_again() {
     let (id, _) = next_start(&mut server2).await;
     server2.send(json!({"type": "start_ack", "id": id}));
     let _s2 = task.await.unwrap().unwrap();
-    assert_eq!(client.inner.realtime.open_sockets(), 2);
+    assert_eq!(client.realtime().open_sockets(), 2);
     assert_eq!(c.count(), 2);
     // While the first is full, the next goes straight to the second.
     let task = start(&client, AuthMode::ApiKey, &[]);
@@ -409,4 +409,28 @@ async fn no_secret_reaches_the_logs_or_the_errors() {
         assert!(!logs.contains(secret), "{secret} logged:\n{logs}");
         assert!(!errors.contains(secret), "{secret} in an error:\n{errors}");
     }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_subscribe_timeout_bounds_start_as_a_whole_and_withdraws_it() {
+    let client = client();
+    let (_c, mut accepted) = in_memory(&client);
+    let t0 = tokio::time::Instant::now();
+    let task = tokio::spawn(
+        client
+            .subscribe_graphql(request())
+            .auth_mode(AuthMode::ApiKey)
+            .timeout(Duration::from_secs(3))
+            .start(),
+    );
+    let mut server = accepted.recv().await.unwrap();
+    ack(&mut server).await;
+    // The start is never acknowledged (the default start_ack timeout would be 15 s).
+    let (id, _) = next_start(&mut server).await;
+    let e = task.await.unwrap().unwrap_err();
+    assert!(e.is_timeout(), "{e:?}");
+    assert_eq!(t0.elapsed(), Duration::from_secs(3));
+    // Given up, it is stopped on the socket.
+    let stop = server.recv_type("stop").await.unwrap();
+    assert_eq!(stop["id"], json!(id));
 }

@@ -21,7 +21,7 @@ use url::Url;
 use super::options::HandshakeMethod;
 use super::protocol::{AuthObject, SUBPROTOCOL};
 use crate::error::Error;
-use crate::graphql::GraphQLError;
+use crate::operation::GraphQLError;
 
 /// The largest frame (message) taken from a server: AppSync's payloads are at most 240 KB, so
 /// anything near this is a broken or hostile server.
@@ -289,8 +289,8 @@ impl Connector for WsConnector {
 /// `Date`.
 async fn refused(mut response: reqwest::Response, request_id: Option<String>) -> ConnectError {
     let status = response.status();
-    let error_type = crate::transport::error_type_header(response.headers());
-    let date = crate::transport::http_date(response.headers());
+    let error_type = crate::headers::error_type_header(response.headers());
+    let date = crate::headers::http_date(response.headers());
     let mut body = Vec::new();
     while let Ok(Some(chunk)) = response.chunk().await {
         let room = MAX_REFUSAL_BODY - body.len();

@@ -9,7 +9,7 @@ use futures_util::{Stream, StreamExt};
 use tokio::sync::broadcast;
 
 use super::failure::Disruption;
-use crate::auth::AuthMode;
+use appsync_types::AuthMode;
 
 /// The state of a realtime socket, as seen by [`Client::connection_states`](crate::Client::connection_states).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -17,12 +17,12 @@ use super::buffer::{Item, Next, Shared};
 use super::connection::Command;
 use super::failure::Disruption;
 use super::protocol::DataFrame;
-use crate::auth::{AuthMode, TokenKind};
-use crate::client::Client;
+use super::Realtime;
+use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::graphql::{operation_kind, GraphQLRequest, OperationKind, Response};
-use crate::secret::Secret;
-use crate::transport::CallOptions;
+use crate::operation::{operation_kind, GraphQLRequest, OperationKind, Response};
+use crate::options::{call_options, CallOptions};
+use appsync_types::AuthMode;
 
 /// An event of a [`Subscription`].
 #[derive(Clone, Debug, PartialEq)]
@@ -69,7 +69,8 @@ struct Data<'a, V> {
 /// A subscription being set up; finish with [`SubscribeCall::start`].
 #[must_use = "a subscription does nothing until .start().await"]
 pub struct SubscribeCall<T> {
-    client: Client,
+    config: Arc<Config>,
+    realtime: Arc<Realtime>,
     data: std::result::Result<String, String>,
     kind: OperationKind,
     operation_name: Option<String>,
@@ -89,7 +90,10 @@ impl<T> fmt::Debug for SubscribeCall<T> {
 }
 
 impl SubscribeCall<serde_json::Value> {
-    pub(crate) fn untyped(client: Client, request: GraphQLRequest) -> Self {
+    pub(crate) fn untyped(
+        (config, realtime): (Arc<Config>, Arc<Realtime>),
+        request: GraphQLRequest,
+    ) -> Self {
         let kind = request.kind();
         let operation_name = request.operation_name_ref().map(str::to_owned);
         let data = Data {
@@ -102,7 +106,8 @@ impl SubscribeCall<serde_json::Value> {
         };
         SubscribeCall {
             data: serde_json::to_string(&data).map_err(|e| e.to_string()),
-            client,
+            config,
+            realtime,
             kind,
             operation_name,
             allowed_modes: None,
@@ -114,7 +119,7 @@ impl SubscribeCall<serde_json::Value> {
 
 impl<T: DeserializeOwned> SubscribeCall<T> {
     pub(crate) fn typed<Q: graphql_client::GraphQLQuery<ResponseData = T>>(
-        client: Client,
+        (config, realtime): (Arc<Config>, Arc<Realtime>),
         variables: Q::Variables,
         meta: Option<(OperationKind, &'static [AuthMode])>,
     ) -> Self {
@@ -129,7 +134,8 @@ impl<T: DeserializeOwned> SubscribeCall<T> {
         };
         SubscribeCall {
             data: serde_json::to_string(&data).map_err(|e| e.to_string()),
-            client,
+            config,
+            realtime,
             kind,
             operation_name: Some(body.operation_name.to_owned()),
             allowed_modes: meta.map(|m| m.1),
@@ -138,56 +144,25 @@ impl<T: DeserializeOwned> SubscribeCall<T> {
         }
     }
 
-    /// Subscribes on the endpoint of this name (`apiName`).
-    pub fn api_name(mut self, name: impl Into<String>) -> Self {
-        self.options.api_name = Some(name.into());
-        self
-    }
-
-    /// Uses this auth mode (and, without `api_name`, the endpoint configured for it).
-    pub fn auth_mode(mut self, mode: AuthMode) -> Self {
-        self.options.auth_mode = Some(mode);
-        self
-    }
-
-    /// Adds a header to the authorization of this subscription's `start` messages (signed
-    /// too, with IAM). The socket's handshake does not carry it.
-    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.options.headers.push((name.into(), value.into()));
-        self
-    }
-
-    /// The API key for this subscription instead of the configured one (such subscriptions
-    /// get a socket of their own).
-    pub fn api_key(mut self, key: impl Into<Secret>) -> Self {
-        self.options.api_key = Some(key.into());
-        self
-    }
-
-    /// The `Authorization` token for this subscription instead of the token provider's (such
-    /// subscriptions get a socket of their own; the token is never refreshed).
-    pub fn auth_token(mut self, token: impl Into<Secret>) -> Self {
-        self.options.auth_token = Some(token.into());
-        self
-    }
-
-    /// For user pools: which token to send.
-    pub fn token_kind(mut self, kind: TokenKind) -> Self {
-        self.options.token_kind = Some(kind);
-        self
-    }
-
-    /// Subscribes even when the operation's schema does not allow the chosen mode.
-    pub fn skip_auth_mode_check(mut self) -> Self {
-        self.options.skip_mode_check = true;
-        self
-    }
-
     /// Opens (or shares) the socket, sends `start` and resolves when the server acknowledges
     /// it (`start_ack`). Fails when the operation is not a subscription, no endpoint or mode
     /// fits, the authorization cannot be made, the connection cannot be opened, or the server
-    /// refuses the subscription (the error carries its errors: [`Error::graphql_errors`]).
+    /// refuses the subscription (the error carries its errors: [`Error::graphql_errors`]); with
+    /// [`SubscribeCall::timeout`], when all that takes longer ([`Error::is_timeout`]).
     pub async fn start(self) -> Result<Subscription<T>> {
+        match self.options.timeout {
+            Some(limit) => tokio::time::timeout(limit, self.start_now())
+                .await
+                .unwrap_or_else(|_| {
+                    Err(Error::timeout(format!(
+                        "the subscription was not acknowledged within {limit:?}"
+                    )))
+                }),
+            None => self.start_now().await,
+        }
+    }
+
+    async fn start_now(self) -> Result<Subscription<T>> {
         if self.kind != OperationKind::Subscription {
             return Err(Error::request(format!(
                 "operation {} is not a subscription; send queries and mutations with \
@@ -198,9 +173,8 @@ impl<T: DeserializeOwned> SubscribeCall<T> {
         let data = self
             .data
             .map_err(|e| Error::request(format!("the variables could not be serialized: {e}")))?;
-        let inner = &self.client.inner;
         let selected = crate::endpoint::select(
-            &inner.config,
+            &self.config,
             crate::EndpointType::GraphQL,
             crate::endpoint::Want {
                 api_name: self.options.api_name.as_deref(),
@@ -209,9 +183,9 @@ impl<T: DeserializeOwned> SubscribeCall<T> {
                 operation: self.operation_name.as_deref(),
             },
         )?;
-        let (commands, shared, key) = inner
+        let (commands, shared, key) = self
             .realtime
-            .subscribe(inner, selected.endpoint, selected.mode, &self.options, data)
+            .subscribe(selected.endpoint, selected.mode, &self.options, data)
             .await?;
         Ok(Subscription::new(
             shared,
@@ -222,6 +196,24 @@ impl<T: DeserializeOwned> SubscribeCall<T> {
         ))
     }
 }
+
+call_options!(impl[T: DeserializeOwned] SubscribeCall<T> {
+    api_name: "Subscribes on the endpoint of this name (`apiName`).",
+    auth_mode: "Uses this auth mode (and, without `api_name`, the endpoint configured for it).",
+    header: "Adds a header to the authorization of this subscription's `start` messages (signed \
+             too, with IAM). The socket's handshake does not carry it.",
+    api_key: "The API key for this subscription instead of the configured one (such \
+              subscriptions get a socket of their own).",
+    auth_token: "The `Authorization` token for this subscription instead of the token \
+                 provider's (such subscriptions get a socket of their own; the token is never \
+                 refreshed).",
+    token_kind: "For user pools: which token to send (default: the access token, or \
+                 `ClientBuilder::user_pool_token`).",
+    timeout: "The limit on [`SubscribeCall::start`] as a whole: opening (or sharing) the \
+              socket, the handshake and the `start_ack` (default: the realtime timeouts alone).",
+    skip_auth_mode_check: "Subscribes even when the operation's schema does not allow the \
+                           chosen mode.",
+});
 
 /// A live subscription: a `Stream` of [`SubscriptionEvent`]s. Dropping it stops the
 /// subscription (`stop`); the socket closes a moment after its last subscription.

@@ -1,0 +1,118 @@
+//! The per-call options shared by the three call builders, and the macro that gives each
+//! builder its setters (one implementation; each builder's own doc line says what the setting
+//! means for it).
+
+use std::fmt;
+use std::time::Duration;
+
+use appsync_types::AuthMode;
+
+use crate::auth::TokenKind;
+use crate::secret::Secret;
+
+/// The per-call choices of every call builder (GraphQL, REST, subscriptions): one type, so
+/// that a setting means the same wherever it is offered.
+#[derive(Clone, Default)]
+pub(crate) struct CallOptions {
+    pub api_name: Option<String>,
+    pub auth_mode: Option<AuthMode>,
+    pub headers: Vec<(String, String)>,
+    pub api_key: Option<Secret>,
+    pub auth_token: Option<Secret>,
+    pub token_kind: Option<TokenKind>,
+    pub timeout: Option<Duration>,
+    pub retry: Option<bool>,
+    pub skip_mode_check: bool,
+}
+
+impl fmt::Debug for CallOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallOptions")
+            .field("api_name", &self.api_name)
+            .field("auth_mode", &self.auth_mode)
+            .field(
+                "headers",
+                &self.headers.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            )
+            .field("api_key", &self.api_key)
+            .field("auth_token", &self.auth_token)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Setters of [`CallOptions`] for a builder with an `options: CallOptions` field:
+/// `call_options!(impl[T] GraphQLCall<T> { api_name: "doc", auth_mode: "doc", … });` — only the
+/// setters listed are offered, each with the builder's own doc.
+macro_rules! call_options {
+    (impl[$($generics:tt)*] $builder:ty { $($setter:ident : $doc:literal),* $(,)? }) => {
+        impl<$($generics)*> $builder {
+            $( $crate::options::call_options!(@setter $setter, $doc); )*
+        }
+    };
+    (@setter api_name, $doc:literal) => {
+        #[doc = $doc]
+        pub fn api_name(mut self, name: impl Into<String>) -> Self {
+            self.options.api_name = Some(name.into());
+            self
+        }
+    };
+    (@setter auth_mode, $doc:literal) => {
+        #[doc = $doc]
+        pub fn auth_mode(mut self, mode: appsync_types::AuthMode) -> Self {
+            self.options.auth_mode = Some(mode);
+            self
+        }
+    };
+    (@setter header, $doc:literal) => {
+        #[doc = $doc]
+        pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+            self.options.headers.push((name.into(), value.into()));
+            self
+        }
+    };
+    (@setter api_key, $doc:literal) => {
+        #[doc = $doc]
+        pub fn api_key(mut self, key: impl Into<$crate::Secret>) -> Self {
+            self.options.api_key = Some(key.into());
+            self
+        }
+    };
+    (@setter auth_token, $doc:literal) => {
+        #[doc = $doc]
+        pub fn auth_token(mut self, token: impl Into<$crate::Secret>) -> Self {
+            self.options.auth_token = Some(token.into());
+            self
+        }
+    };
+    (@setter token_kind, $doc:literal) => {
+        #[doc = $doc]
+        pub fn token_kind(mut self, kind: $crate::TokenKind) -> Self {
+            self.options.token_kind = Some(kind);
+            self
+        }
+    };
+    (@setter timeout, $doc:literal) => {
+        #[doc = $doc]
+        pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+            self.options.timeout = Some(timeout);
+            self
+        }
+    };
+    (@setter retry, $doc:literal) => {
+        #[doc = $doc]
+        pub fn retry(mut self, retry: bool) -> Self {
+            self.options.retry = Some(retry);
+            self
+        }
+    };
+    (@setter skip_auth_mode_check, $doc:literal) => {
+        #[doc = $doc]
+        pub fn skip_auth_mode_check(mut self) -> Self {
+            self.options.skip_mode_check = true;
+            self
+        }
+    };
+}
+
+pub(crate) use call_options;
