@@ -1,7 +1,33 @@
 //! Typed, multi-auth client for AWS AppSync GraphQL APIs and API Gateway REST APIs.
 //!
-//! The guide below is the project README; its examples are compiled as doc tests.
-#![doc = include_str!("../../README.md")]
+//! Point a [`Client`] at an Amplify configuration (Gen1 `amplifyconfiguration.json` or Gen2
+//! `amplify_outputs.json`, or a [`Config`] built in code) and call any configured API in any
+//! auth mode: API keys, IAM (SigV4), Cognito user pools, OpenID Connect, Lambda authorizers,
+//! or none; queries and mutations over HTTP, subscriptions over AppSync's realtime WebSocket,
+//! and API Gateway REST calls.
+//!
+//! ```no_run
+//! use appsync_client::{AuthMode, Client, Config, GraphQLRequest};
+//! use serde_json::json;
+//!
+//! # async fn run() -> appsync_client::Result<()> {
+//! let client = Client::builder()
+//!     .config(Config::from_path("amplify_outputs.json")?)
+//!     .build()?;
+//! let response = client
+//!     .graphql(GraphQLRequest::new("query Get($id: ID!) { getNote(id: $id) { content } }")
+//!         .variables(json!({"id": "n1"})))
+//!     .auth_mode(AuthMode::ApiKey)
+//!     .send()
+//!     .await?;
+//! println!("{:?} {:?}", response.data, response.errors);
+//! # Ok(()) }
+//! ```
+//!
+//! The guide — configuration, choosing the endpoint and the mode, every auth mode, typed
+//! operations from `appsync-codegen`, subscriptions, REST, reliability — is the project's
+//! README: <https://github.com/appsync-rs/appsync-rs#readme>. `ARCHITECTURE.md` there shows
+//! the layers of this crate.
 
 pub mod auth;
 mod client;
@@ -38,3 +64,8 @@ pub use transport::RetryPolicy;
 
 /// Re-exported so generated code and users name the same versions.
 pub use graphql_client;
+
+/// The guide's examples (the project README), compiled as doc tests; not part of the docs.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

@@ -1,6 +1,7 @@
 //! The actor's state machine, driven deterministically: sockets are channels (the test plays
 //! the server), time is paused (timers fire when every task waits), the authorizer is a fake
-//! that counts what it is asked.
+//! that counts what it is asked. Long on purpose: one scenario per rule of the actor, all on
+//! the one harness at the top.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
