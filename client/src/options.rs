@@ -8,6 +8,9 @@ use std::time::Duration;
 use appsync_types::AuthMode;
 
 use crate::auth::TokenKind;
+use crate::config::{Config, EndpointType};
+use crate::endpoint::{select, Selected, Want};
+use crate::error::Result;
 use crate::secret::Secret;
 
 /// The per-call choices of every call builder (GraphQL, REST, subscriptions): one type, so
@@ -38,6 +41,28 @@ impl fmt::Debug for CallOptions {
             .field("auth_token", &self.auth_token)
             .field("timeout", &self.timeout)
             .finish_non_exhaustive()
+    }
+}
+
+impl CallOptions {
+    /// The GraphQL endpoint and mode these options choose (rules in `endpoint.rs`), checked
+    /// against a typed operation's allowed modes unless the call skips the check.
+    pub(crate) fn select_graphql<'a>(
+        &self,
+        config: &'a Config,
+        allowed_modes: Option<&'static [AuthMode]>,
+        operation: Option<&str>,
+    ) -> Result<Selected<'a>> {
+        select(
+            config,
+            EndpointType::GraphQL,
+            Want {
+                api_name: self.api_name.as_deref(),
+                auth_mode: self.auth_mode,
+                allowed_modes: allowed_modes.filter(|_| !self.skip_mode_check),
+                operation,
+            },
+        )
     }
 }
 

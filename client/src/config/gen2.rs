@@ -31,14 +31,8 @@ const REST_API_KEYS: FieldKeys = FieldKeys {
     realtime_url: "realtime_url",
 };
 
-const CUSTOM_API_KEYS: FieldKeys = FieldKeys {
-    url: "endpoint",
-    region: "region",
-    authorization_type: "authorizationType",
-    api_key: "apiKey",
-    enabled_modes: "additionalAuthorizationTypes",
-    realtime_url: "realtimeEndpoint",
-};
+/// `custom.API` entries use the Gen1 `awsAPIPlugin` key names.
+const CUSTOM_API_KEYS: FieldKeys = FieldKeys::GEN1;
 
 pub(super) fn parse(obj: &Map<String, Value>) -> Result<Config> {
     let mut r = Reader::default();

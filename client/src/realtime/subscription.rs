@@ -173,15 +173,10 @@ impl<T: DeserializeOwned> SubscribeCall<T> {
         let data = self
             .data
             .map_err(|e| Error::request(format!("the variables could not be serialized: {e}")))?;
-        let selected = crate::endpoint::select(
+        let selected = self.options.select_graphql(
             &self.config,
-            crate::EndpointType::GraphQL,
-            crate::endpoint::Want {
-                api_name: self.options.api_name.as_deref(),
-                auth_mode: self.options.auth_mode,
-                allowed_modes: self.allowed_modes.filter(|_| !self.options.skip_mode_check),
-                operation: self.operation_name.as_deref(),
-            },
+            self.allowed_modes,
+            self.operation_name.as_deref(),
         )?;
         let (commands, shared, key) = self
             .realtime
