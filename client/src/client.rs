@@ -15,6 +15,7 @@ use crate::auth::iam::CredentialsCache;
 use crate::auth::token::TokenCache;
 use crate::auth::{Auth, TokenKind, TokenProvider};
 use crate::config::{is_loopback, Config};
+use crate::endpoint::AuthStrategy;
 use crate::error::Result;
 use crate::graphql::GraphQLCall;
 use crate::headers::{parse_headers, HeaderProvider, Headers, Interceptor};
@@ -215,6 +216,7 @@ pub struct ClientBuilder {
     http: Option<reqwest::Client>,
     realtime_http: Option<reqwest::Client>,
     provider_timeout: Duration,
+    auth_strategy: AuthStrategy,
     realtime: RealtimeOptions,
 }
 
@@ -237,6 +239,7 @@ impl Default for ClientBuilder {
             http: None,
             realtime_http: None,
             provider_timeout: crate::auth::refresh::DEFAULT_PROVIDER_TIMEOUT,
+            auth_strategy: AuthStrategy::Default,
             realtime: RealtimeOptions::default(),
         }
     }
@@ -372,6 +375,15 @@ impl ClientBuilder {
     /// built like the HTTP one (same timeouts, roots and proxy settings) but limited to HTTP/1.1.
     pub fn realtime_http_client(mut self, client: reqwest::Client) -> Self {
         self.realtime_http = Some(client);
+        self
+    }
+
+    /// How calls that name no auth mode choose one (default [`AuthStrategy::Default`]: the
+    /// endpoint's `authorizationType`); [`AuthStrategy::Multi`] picks, per call, the first mode
+    /// the operation allows and the client can send, the way Amplify's multi-auth does. Each
+    /// call can say otherwise (`.auth_strategy(..)`), and a call's `.auth_mode(..)` wins.
+    pub fn auth_strategy(mut self, strategy: AuthStrategy) -> Self {
+        self.auth_strategy = strategy;
         self
     }
 
@@ -512,12 +524,14 @@ impl ClientBuilder {
                     self.timeout,
                     self.retry,
                     self.max_response_size,
+                    self.auth_strategy,
                 ));
                 let realtime = Arc::new(Realtime::new(
                     self.realtime,
                     realtime_http,
                     auth.clone(),
                     headers.clone(),
+                    self.auth_strategy,
                 ));
                 Ok(Client {
                     inner: Arc::new(ClientInner {

@@ -175,6 +175,66 @@ pub(crate) fn select<'a>(
     Ok(Selected { endpoint, mode })
 }
 
+/// How a call's auth mode is chosen when the call does not name one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AuthStrategy {
+    /// The endpoint's `authorizationType` (the rules of the README's "Choosing the endpoint and
+    /// the auth mode").
+    #[default]
+    Default,
+    /// Amplify's multi-auth: the first mode, in the order user pools, OIDC, IAM, API key,
+    /// Lambda, that the operation allows (a typed operation's schema modes; for untyped calls,
+    /// any), the API enables, and the client has a key, credentials or a token provider for;
+    /// on an unauthorized answer (HTTP 401/403, or `Unauthorized` errors), the next one.
+    /// Subscriptions pick once per start, moving on when the start is refused as unauthorized.
+    Multi,
+}
+
+/// The order Amplify's multi-auth tries modes in (IAM signed in and as a guest are one mode
+/// here: the credentials provider decides which).
+pub(crate) const MULTI_ORDER: [AuthMode; 5] = [
+    AuthMode::UserPools,
+    AuthMode::Oidc,
+    AuthMode::Iam,
+    AuthMode::ApiKey,
+    AuthMode::Lambda,
+];
+
+/// The candidates of a multi-auth call, in order: each mode of [`MULTI_ORDER`] that the rules
+/// accept for `want` (with that mode asked for) and that `have` says the client can send.
+pub(crate) fn select_multi<'a>(
+    config: &'a Config,
+    ty: EndpointType,
+    want: Want<'_>,
+    have: impl Fn(&EndpointConfig, AuthMode) -> bool,
+) -> Result<Vec<Selected<'a>>> {
+    let mut out = Vec::new();
+    let mut refused = Vec::new();
+    for mode in MULTI_ORDER {
+        match select(
+            config,
+            ty,
+            Want {
+                auth_mode: Some(mode),
+                ..want
+            },
+        ) {
+            Ok(s) if have(s.endpoint, mode) => out.push(s),
+            Ok(_) => refused.push(format!("{mode}: no key, credentials or token provider")),
+            Err(e) => refused.push(format!("{mode}: {e}")),
+        }
+    }
+    if out.is_empty() {
+        return Err(Error::selection(format!(
+            "multi-auth found no mode for operation {}: {}",
+            want.operation.unwrap_or("(unnamed)"),
+            refused.join("; ")
+        )));
+    }
+    Ok(out)
+}
+
 /// Among names of one API: the default if it is one of them, else the first.
 fn pick_name<'a>(
     names: &[&'a EndpointConfig],

@@ -83,16 +83,28 @@ impl<T: serde::de::DeserializeOwned> GraphQLCall<T> {
         }
     }
 
-    fn prepare(&self) -> crate::Result<crate::transport::Call<'_>> {
-        let body = self.body.clone().map_err(|e| {
+    fn body(&self) -> crate::Result<bytes::Bytes> {
+        self.body.clone().map_err(|e| {
             crate::Error::request(format!("the variables could not be serialized: {e}"))
-        })?;
+        })
+    }
+
+    /// The call to the endpoint and mode the rules select.
+    fn prepare(&self) -> crate::Result<crate::transport::Call<'_>> {
         let selected = self.options.select_graphql(
             &self.config,
             self.allowed_modes,
             self.operation_name.as_deref(),
         )?;
-        Ok(crate::transport::Call {
+        Ok(self.call_to(selected, self.body()?))
+    }
+
+    fn call_to<'a>(
+        &'a self,
+        selected: crate::endpoint::Selected<'a>,
+        body: bytes::Bytes,
+    ) -> crate::transport::Call<'a> {
+        crate::transport::Call {
             endpoint: selected.endpoint,
             mode: selected.mode,
             service: crate::auth::iam::Service::AppSync,
@@ -105,26 +117,78 @@ impl<T: serde::de::DeserializeOwned> GraphQLCall<T> {
             retry_safe: self.kind == OperationKind::Query,
             kind: Some(self.kind),
             operation_name: self.operation_name.as_deref(),
-        })
+        }
     }
 
     /// The HTTP request this call would send first, fully authorized (and signed, for IAM),
     /// without sending it: for inspection, logging of non-secret parts, or another transport.
+    /// With [`AuthStrategy::Multi`](crate::AuthStrategy::Multi), the request in its first mode.
     pub async fn into_http_request(self) -> crate::Result<http::Request<bytes::Bytes>> {
-        let call = self.prepare()?;
+        let call = if self.options.multi(self.transport.strategy()) {
+            let first = self.candidates()?.remove(0);
+            self.call_to(first, self.body()?)
+        } else {
+            self.prepare()?
+        };
         crate::transport::to_http(self.transport.build_request(&call, 0).await?.0)
+    }
+
+    fn candidates(&self) -> crate::Result<Vec<crate::endpoint::Selected<'_>>> {
+        self.options.select_graphql_multi(
+            &self.config,
+            self.transport.auth(),
+            self.allowed_modes,
+            self.operation_name.as_deref(),
+        )
     }
 
     /// Sends the call. GraphQL errors in a `200` answer are in [`Response::errors`]; a non-2xx
     /// answer is an [`Error`](crate::Error) with its status, `errorType` and parsed errors.
+    ///
+    /// With [`AuthStrategy::Multi`](crate::AuthStrategy::Multi), each candidate mode in turn
+    /// until an answer is not a refusal of that mode; the last answer otherwise.
     pub async fn send(self) -> crate::Result<Response<T>> {
-        let call = self.prepare()?;
+        if !self.options.multi(self.transport.strategy()) {
+            let call = self.prepare()?;
+            return self.exchange(call).await;
+        }
+        let body = self.body()?;
+        let mut last = None;
+        for selected in self.candidates()? {
+            let mode = selected.mode;
+            let result = self.exchange(self.call_to(selected, body.clone())).await;
+            if !refused(&result) {
+                return result;
+            }
+            tracing::debug!(%mode, "multi-auth: refused, trying the next mode");
+            last = Some(result);
+        }
+        last.unwrap_or_else(|| Err(crate::Error::selection("multi-auth found no mode")))
+    }
+
+    async fn exchange(&self, call: crate::transport::Call<'_>) -> crate::Result<Response<T>> {
         let resp = self.transport.execute(call).await?;
         if !resp.status.is_success() {
             return Err(crate::transport::status_error(resp));
         }
         Response::from_slice(&resp.body)
             .map_err(|e| e.with_request_meta(Some(&resp.headers), resp.attempt))
+    }
+}
+
+/// Whether an answer refuses the mode it was sent in: HTTP 401/403, or an `Unauthorized`
+/// (`UnauthorizedException`) error entry, AppSync's field-level denial.
+fn refused<T>(result: &crate::Result<Response<T>>) -> bool {
+    match result {
+        Err(e) => e.status_code().is_some_and(|s| {
+            s == http::StatusCode::UNAUTHORIZED || s == http::StatusCode::FORBIDDEN
+        }),
+        Ok(r) => r.errors.iter().any(|e| {
+            matches!(
+                e.error_type.as_deref(),
+                Some("Unauthorized" | "UnauthorizedException")
+            )
+        }),
     }
 }
 
@@ -140,6 +204,8 @@ call_options!(impl[T] GraphQLCall<T> {
     timeout: "The timeout of each attempt of this call (default: `ClientBuilder::timeout`).",
     retry: "Retries this call on network errors, 429 and 5xx even though it is a mutation (or \
             never retries it, with `false`).",
+    auth_strategy: "How this call chooses its mode when it names none (default: the client's, \
+                    `ClientBuilder::auth_strategy`).",
     skip_auth_mode_check: "Sends even when the operation's schema does not allow the chosen mode.",
 });
 

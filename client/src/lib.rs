@@ -48,6 +48,7 @@ pub use auth::token::{token_fn, StaticToken};
 pub use auth::{AuthMode, PermanentError, Token, TokenKind, TokenProvider, TokenRequest};
 pub use client::{Client, ClientBuilder};
 pub use config::{Config, EndpointConfig, EndpointType};
+pub use endpoint::AuthStrategy;
 pub use error::{BoxError, Error, Result};
 pub use graphql::GraphQLCall;
 pub use headers::{headers_fn, HeaderProvider, HeadersFn, Interceptor, RequestContext};

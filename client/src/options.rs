@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use appsync_types::AuthMode;
 
-use crate::auth::TokenKind;
-use crate::config::{Config, EndpointType};
-use crate::endpoint::{select, Selected, Want};
+use crate::auth::{Auth, TokenKind};
+use crate::config::{Config, EndpointConfig, EndpointType};
+use crate::endpoint::{select, select_multi, AuthStrategy, Selected, Want};
 use crate::error::Result;
 use crate::secret::Secret;
 
@@ -26,6 +26,7 @@ pub(crate) struct CallOptions {
     pub timeout: Option<Duration>,
     pub retry: Option<bool>,
     pub skip_mode_check: bool,
+    pub strategy: Option<AuthStrategy>,
 }
 
 impl fmt::Debug for CallOptions {
@@ -45,6 +46,44 @@ impl fmt::Debug for CallOptions {
 }
 
 impl CallOptions {
+    /// Whether the call picks its mode with [`AuthStrategy::Multi`]: asked for on the call or
+    /// the client, and no mode named on the call.
+    pub(crate) fn multi(&self, client_default: AuthStrategy) -> bool {
+        self.auth_mode.is_none() && self.strategy.unwrap_or(client_default) == AuthStrategy::Multi
+    }
+
+    /// Whether the client can send `mode` to `endpoint` on this call: a key, credentials (and a
+    /// region), or a token (the call's own, or a provider's).
+    pub(crate) fn can_send(&self, auth: &Auth, endpoint: &EndpointConfig, mode: AuthMode) -> bool {
+        match mode {
+            AuthMode::ApiKey => self.api_key.is_some() || endpoint.api_key().is_some(),
+            AuthMode::Iam => auth.has_credentials() && endpoint.region().is_some(),
+            m if m.uses_token() => self.auth_token.is_some() || auth.token_modes().contains(&m),
+            _ => false,
+        }
+    }
+
+    /// The multi-auth candidates of a GraphQL call, in order (see [`AuthStrategy::Multi`]).
+    pub(crate) fn select_graphql_multi<'a>(
+        &self,
+        config: &'a Config,
+        auth: &Auth,
+        allowed_modes: Option<&'static [AuthMode]>,
+        operation: Option<&str>,
+    ) -> Result<Vec<Selected<'a>>> {
+        select_multi(
+            config,
+            EndpointType::GraphQL,
+            Want {
+                api_name: self.api_name.as_deref(),
+                auth_mode: None,
+                allowed_modes: allowed_modes.filter(|_| !self.skip_mode_check),
+                operation,
+            },
+            |endpoint, mode| self.can_send(auth, endpoint, mode),
+        )
+    }
+
     /// The GraphQL endpoint and mode these options choose (rules in `endpoint.rs`), checked
     /// against a typed operation's allowed modes unless the call skips the check.
     pub(crate) fn select_graphql<'a>(
@@ -128,6 +167,13 @@ macro_rules! call_options {
         #[doc = $doc]
         pub fn retry(mut self, retry: bool) -> Self {
             self.options.retry = Some(retry);
+            self
+        }
+    };
+    (@setter auth_strategy, $doc:literal) => {
+        #[doc = $doc]
+        pub fn auth_strategy(mut self, strategy: $crate::AuthStrategy) -> Self {
+            self.options.strategy = Some(strategy);
             self
         }
     };

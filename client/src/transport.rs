@@ -14,6 +14,7 @@ use crate::auth::iam::{sign_parts, Service};
 use crate::auth::token::Lease;
 use crate::auth::{api_key, Auth};
 use crate::config::{host_header, EndpointConfig, EndpointType};
+use crate::endpoint::AuthStrategy;
 use crate::error::{Error, Kind, Result};
 use crate::headers::{
     error_type_header, http_date, overlay, parse_headers, Headers, Interceptor, RequestContext,
@@ -178,9 +179,11 @@ pub(crate) struct Transport {
     timeout: Duration,
     retry: RetryPolicy,
     max_response_size: u64,
+    strategy: AuthStrategy,
 }
 
 impl Transport {
+    #[allow(clippy::too_many_arguments)] // one per setting of the builder, called once
     pub(crate) fn new(
         http: reqwest::Client,
         auth: Arc<Auth>,
@@ -189,8 +192,10 @@ impl Transport {
         timeout: Duration,
         retry: RetryPolicy,
         max_response_size: u64,
+        strategy: AuthStrategy,
     ) -> Self {
         Transport {
+            strategy,
             http,
             auth,
             headers,
@@ -199,6 +204,16 @@ impl Transport {
             retry,
             max_response_size,
         }
+    }
+
+    /// The auth layer (for the call builders' multi-auth choice).
+    pub(crate) fn auth(&self) -> &Auth {
+        &self.auth
+    }
+
+    /// How calls that name no mode choose one, unless the call says.
+    pub(crate) fn strategy(&self) -> AuthStrategy {
+        self.strategy
     }
 
     /// The number of interceptors, the timeout and the retry policy (for `Client`'s `Debug`).

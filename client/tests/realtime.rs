@@ -14,23 +14,17 @@ use std::time::Duration;
 
 use appsync_client::graphql_client::{GraphQLQuery, QueryBody};
 use appsync_client::{
-    token_fn, AuthMode, Client, ClientBuilder, Config, ConnectionState, ConnectionStates,
-    EndpointConfig, GraphQLRequest, HandshakeMethod, Operation, OperationKind, RealtimeOptions,
-    ReconnectPolicy, StaticToken, Subscription, SubscriptionEvent, Token,
+    token_fn, AuthMode, Client, ClientBuilder, ConnectionState, ConnectionStates, GraphQLRequest,
+    HandshakeMethod, Operation, OperationKind, RealtimeOptions, ReconnectPolicy, Subscription,
+    SubscriptionEvent, Token,
 };
-use appsync_local::{AuthMode as LocalMode, LambdaAuthResponse, LocalAppSync, LocalAppSyncBuilder};
-use aws_credential_types::Credentials;
+use appsync_local::LocalAppSync;
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-const API_KEY: &str = "da2-realtimetestkey00000000000";
-const AKID: &str = "AKIDREALTIMETEST";
-const SECRET: &str = "realtime/test/secret";
-const SESSION: &str = "realtime-session-token";
-const POOL: &str = "us-east-1_realtime";
-const CLIENT_ID: &str = "realtimeclient";
-const ISSUER: &str = "https://oidc.realtime.test";
+mod support;
+use support::local::{local, local_with, API_KEY};
 
 /// How long any single expected thing may take.
 const WAIT: Duration = Duration::from_secs(15);
@@ -51,43 +45,6 @@ const MODES: [AuthMode; 5] = [
 // ---------------------------------------------------------------------------------------------
 // Setup
 
-fn notes_schema() -> String {
-    std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../schema/notes/schema.graphql"
-    ))
-    .expect("the notes schema")
-}
-
-/// Every mode enabled (API_KEY the default), `ka` every 200 ms; `f` changes the rest.
-async fn local_with(f: impl FnOnce(LocalAppSyncBuilder) -> LocalAppSyncBuilder) -> LocalAppSync {
-    let b = LocalAppSync::builder()
-        .schema(notes_schema())
-        .default_auth_mode(LocalMode::ApiKey)
-        .additional_auth_modes([
-            LocalMode::UserPools,
-            LocalMode::Iam,
-            LocalMode::Oidc,
-            LocalMode::Lambda,
-        ])
-        .api_key(API_KEY)
-        .user_pool(POOL, CLIENT_ID)
-        .oidc_issuer(ISSUER, Some(CLIENT_ID.to_owned()))
-        .iam_credentials(AKID, SECRET, Some(SESSION.to_owned()))
-        .lambda_authorizer(|req| async move {
-            match req.authorization_token.as_str() {
-                "allow" => LambdaAuthResponse::allow(),
-                _ => LambdaAuthResponse::deny(),
-            }
-        })
-        .keep_alive_interval(Duration::from_millis(200));
-    f(b).start().await.expect("appsync-local starts")
-}
-
-async fn local() -> LocalAppSync {
-    local_with(|b| b).await
-}
-
 /// Short timers, so that recoveries take milliseconds.
 fn options() -> RealtimeOptions {
     RealtimeOptions::new()
@@ -102,47 +59,14 @@ fn options() -> RealtimeOptions {
         )
 }
 
-/// One endpoint `notes` on the server, every mode enabled; no token providers yet.
-fn bare(local: &LocalAppSync) -> ClientBuilder {
-    let config = Config::builder()
-        .endpoint(
-            EndpointConfig::graphql("notes", local.graphql_url())
-                .authorization_type(AuthMode::ApiKey)
-                .api_key(API_KEY)
-                .region(local.region())
-                .additional_auth_modes([
-                    AuthMode::Iam,
-                    AuthMode::UserPools,
-                    AuthMode::Oidc,
-                    AuthMode::Lambda,
-                ]),
-        )
-        .build()
-        .expect("valid config");
-    Client::builder()
-        .config(config)
-        .credentials_provider(Credentials::new(
-            AKID,
-            SECRET,
-            Some(SESSION.to_owned()),
-            None,
-            "test",
-        ))
-        .realtime(options())
+/// The support client, with the short realtime timers.
+fn builder(local: &LocalAppSync) -> ClientBuilder {
+    support::local::builder(local).realtime(options())
 }
 
-/// Credentials and tokens for every mode.
-fn builder(local: &LocalAppSync) -> ClientBuilder {
-    bare(local)
-        .token_provider(
-            AuthMode::UserPools,
-            StaticToken::new(local.user_pool_token("alice").mint()),
-        )
-        .token_provider(
-            AuthMode::Oidc,
-            StaticToken::new(local.oidc_token("bob").mint()),
-        )
-        .token_provider(AuthMode::Lambda, StaticToken::new("allow"))
+/// The support client without token providers, with the short realtime timers.
+fn bare(local: &LocalAppSync) -> ClientBuilder {
+    support::local::bare(local).realtime(options())
 }
 
 fn client(local: &LocalAppSync) -> Client {

@@ -102,6 +102,8 @@ pub(crate) struct Realtime {
     /// The auth layer and the client's headers, for the authorization objects.
     auth: Arc<Auth>,
     headers: Arc<Headers>,
+    /// How subscriptions that name no mode choose one, unless the call says.
+    strategy: crate::endpoint::AuthStrategy,
     sockets: Mutex<HashMap<SocketKey, Vec<(Identity, Handle)>>>,
     states: broadcast::Sender<StateEvent>,
     /// Tests open in-memory sockets instead.
@@ -124,8 +126,10 @@ impl Realtime {
         http: reqwest::Client,
         auth: Arc<Auth>,
         headers: Arc<Headers>,
+        strategy: crate::endpoint::AuthStrategy,
     ) -> Self {
         Realtime {
+            strategy,
             proxy: options.proxy_url(),
             options,
             http,
@@ -147,6 +151,16 @@ impl Realtime {
             .flatten()
             .filter(|(_, h)| !h.tx.is_closed())
             .count()
+    }
+
+    /// The auth layer (for the subscription builder's multi-auth choice).
+    pub(crate) fn auth(&self) -> &Auth {
+        &self.auth
+    }
+
+    /// The client's default way of choosing a mode.
+    pub(crate) fn strategy(&self) -> crate::endpoint::AuthStrategy {
+        self.strategy
     }
 
     /// A new reader of the connection states.

@@ -173,23 +173,61 @@ impl<T: DeserializeOwned> SubscribeCall<T> {
         let data = self
             .data
             .map_err(|e| Error::request(format!("the variables could not be serialized: {e}")))?;
-        let selected = self.options.select_graphql(
-            &self.config,
-            self.allowed_modes,
-            self.operation_name.as_deref(),
-        )?;
-        let (commands, shared, key) = self
-            .realtime
-            .subscribe(selected.endpoint, selected.mode, &self.options, data)
-            .await?;
-        Ok(Subscription::new(
-            shared,
-            key,
-            commands,
-            selected.endpoint.name().to_owned(),
-            selected.mode,
-        ))
+        let candidates = if self.options.multi(self.realtime.strategy()) {
+            self.options.select_graphql_multi(
+                &self.config,
+                self.realtime.auth(),
+                self.allowed_modes,
+                self.operation_name.as_deref(),
+            )?
+        } else {
+            vec![self.options.select_graphql(
+                &self.config,
+                self.allowed_modes,
+                self.operation_name.as_deref(),
+            )?]
+        };
+        let last = candidates.len() - 1;
+        let mut refusal = None;
+        for (i, selected) in candidates.into_iter().enumerate() {
+            match self
+                .realtime
+                .subscribe(
+                    selected.endpoint,
+                    selected.mode,
+                    &self.options,
+                    data.clone(),
+                )
+                .await
+            {
+                Ok((commands, shared, key)) => {
+                    return Ok(Subscription::new(
+                        shared,
+                        key,
+                        commands,
+                        selected.endpoint.name().to_owned(),
+                        selected.mode,
+                    ))
+                }
+                // Multi-auth: a start refused for its mode moves on to the next one.
+                Err(e) if i < last && refused(&e) => {
+                    tracing::debug!(mode = %selected.mode, "multi-auth: refused, trying the next mode");
+                    refusal = Some(e);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(refusal.unwrap_or_else(|| Error::selection("multi-auth found no mode")))
     }
+}
+
+/// Whether a start was refused for its mode (so multi-auth may try the next): refused at the
+/// upgrade with 401/403, or with an `Unauthorized`-like error.
+fn refused(e: &Error) -> bool {
+    e.status_code()
+        .is_some_and(|s| s == http::StatusCode::UNAUTHORIZED || s == http::StatusCode::FORBIDDEN)
+        || e.error_type()
+            .is_some_and(|t| t == "Unauthorized" || t.contains("UnauthorizedException"))
 }
 
 call_options!(impl[T: DeserializeOwned] SubscribeCall<T> {
@@ -206,6 +244,8 @@ call_options!(impl[T: DeserializeOwned] SubscribeCall<T> {
                  `ClientBuilder::user_pool_token`).",
     timeout: "The limit on [`SubscribeCall::start`] as a whole: opening (or sharing) the \
               socket, the handshake and the `start_ack` (default: the realtime timeouts alone).",
+    auth_strategy: "How this subscription chooses its mode when it names none (default: the \
+                    client's, `ClientBuilder::auth_strategy`); multi-auth picks once per start.",
     skip_auth_mode_check: "Subscribes even when the operation's schema does not allow the \
                            chosen mode.",
 });

@@ -3,6 +3,7 @@
 //! simulator from npm.
 #![allow(dead_code)]
 
+pub mod local;
 pub mod server;
 pub mod simulator;
 pub mod trace;
