@@ -36,9 +36,7 @@ const MODES: [&str; 6] = [
 
 Config: amplify_outputs.json (Gen2) or amplifyconfiguration.json (Gen1) in the current folder,
 or --config FILE. Exit codes: 0 ok, 1 GraphQL errors (or a REST error status), 2 usage or
-config errors, 3 transport or auth failures.
-Cognito sign-in (`appsync login`) is not available yet: pass user-pool tokens with --token or
---token-command.",
+config errors, 3 transport or auth failures.",
     propagate_version = true,
     disable_help_subcommand = true
 )]

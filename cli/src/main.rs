@@ -98,8 +98,10 @@ fn clap_exit(e: &clap::Error) -> u8 {
                 .get_subcommands()
                 .map(|c| c.get_name().to_owned())
                 .collect();
-            let typed = std::env::args()
+            // `args_os`: an argument that is not Unicode must not make this panic.
+            let typed = std::env::args_os()
                 .skip(1)
+                .map(|a| a.to_string_lossy().into_owned())
                 .find(|a| names.iter().any(|n| n == a))
                 .unwrap_or_default();
             let _ = writeln!(

@@ -472,9 +472,11 @@ fn command(line: &str, info: &Info<'_>, ui: Ui) -> Result<Flow, Failure> {
         }
         ["close", code, reason @ ..] => match code.parse::<u16>() {
             Ok(c @ 1000..=4999) => {
-                let reason = reason.join(" ");
-                // A close reason is at most 123 bytes.
-                let reason: String = reason.chars().take(60).collect();
+                // A close frame's reason is at most 123 bytes (of UTF-8).
+                let mut reason = reason.join(" ");
+                while reason.len() > 123 {
+                    reason.pop();
+                }
                 faults.close_all_sockets(c, &reason);
                 say(&format!("closed every realtime socket with code {c}"));
             }
