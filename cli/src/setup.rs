@@ -198,8 +198,8 @@ pub(crate) fn client(
         if let Ok(mut m) = record.0.lock() {
             *m = Some(ctx.auth_mode);
         }
+        // Names only: never a header value, key or token.
         if ui.verbose > 0 {
-            // Names only: never a header value, key or token.
             ui.verbose(format!(
                 "request: endpoint {:?} ({}), {}{}",
                 ctx.api_name,
@@ -210,6 +210,12 @@ pub(crate) fn client(
                 } else {
                     String::new()
                 }
+            ));
+        } else if ctx.attempt > 0 {
+            // A retry follows a failure and a backoff: say why the wait.
+            ui.status(format!(
+                "retrying (retry {}) after a failed attempt…",
+                ctx.attempt
             ));
         }
         async { Ok(http::HeaderMap::new()) }

@@ -164,7 +164,19 @@ fn faults_are_injected_from_stdin() {
         .wait_line(Stream::Err, |l| l == "the next 3 HTTP request(s) get 503");
     let r = s.run(&["query", LIST]);
     r.code(3);
-    assert!(r.one_error_line().contains("HTTP 503"), "{r:#?}");
+    let err: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(
+        err[..2],
+        [
+            "retrying (retry 1) after a failed attempt…",
+            "retrying (retry 2) after a failed attempt…"
+        ],
+        "{r:#?}"
+    );
+    assert!(
+        err.len() == 3 && err[2].starts_with("error: HTTP 503"),
+        "{r:#?}"
+    );
     s.run(&["query", LIST]).code(0);
     // A close code reaches subscribers as the cause of the disruption.
     let mut sub = Proc::spawn(

@@ -75,9 +75,14 @@ impl Run {
         self
     }
 
-    /// Asserts that stderr is exactly one line, an error, and returns it.
+    /// Asserts that stderr is exactly one line, an error, and returns it (status lines of
+    /// retries, which may come before it, aside).
     pub fn one_error_line(&self) -> &str {
-        let lines: Vec<&str> = self.stderr.lines().collect();
+        let lines: Vec<&str> = self
+            .stderr
+            .lines()
+            .filter(|l| !l.starts_with("retrying (retry "))
+            .collect();
         assert_eq!(lines.len(), 1, "stderr is not one line: {self:#?}");
         assert!(
             lines[0].starts_with("error: "),
