@@ -226,3 +226,31 @@ fn a_dropped_socket_comes_back_with_a_resumed_event() {
         .iter()
         .any(|(st, l)| *st == Stream::Out && l.contains("\"content\":\"after\"")));
 }
+
+#[test]
+fn a_connection_that_keeps_failing_is_reported_with_its_cause_then_resumes() {
+    let mut s = Serve::start("sub-failing", &[]);
+    let mut p = subscribed(&s, "failing", &["subscribe", ON_CREATE, "--count", "1"]);
+    // The socket is lost (a failure), and the next two connections are refused: from the third
+    // failure in a row on, each is reported.
+    s.proc.send_line("refuse 2 503");
+    s.proc.wait_line(Stream::Err, |l| {
+        l.starts_with("the next 2 realtime connection(s)")
+    });
+    s.proc.send_line("drop");
+    let failing = p.wait_line(Stream::Out, |l| l.contains("\"type\":\"failing\""));
+    let v: Value = serde_json::from_str(&failing).unwrap();
+    assert!(v["failures"].as_u64().is_some_and(|n| n >= 3), "{failing}");
+    assert_eq!(v["status"], 503, "{failing}");
+    assert!(
+        v["cause"].as_str().is_some_and(|c| !c.is_empty()),
+        "{failing}"
+    );
+    p.find_line(Stream::Err, |l| {
+        l.starts_with("realtime data/API_KEY: failing")
+    });
+    p.wait_line(Stream::Out, |l| l.contains("\"type\":\"resumed\""));
+    s.create_note("back");
+    let (code, lines) = p.wait_exit();
+    assert_eq!(code, 0, "{lines:#?}");
+}
