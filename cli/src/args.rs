@@ -195,8 +195,8 @@ pub(crate) struct Credentials {
     /// [default: AWS_PROFILE, else "default"]
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
-    /// AWS_IAM: the region of the credentials chain's own calls (SSO, STS) [default:
-    /// AWS_REGION, the profile's, else the endpoint's]
+    /// AWS_IAM: the region of the credentials chain's own calls (STS, SSO) [default: the
+    /// config file's region]
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
     /// AWS_IAM: this access key id instead of the AWS chain (with --secret-key)

@@ -118,6 +118,15 @@ pub(crate) fn client_failure(e: &appsync_client::Error, ctx: CallContext) -> Fai
             _ => "check the credentials of the auth mode used (-v shows which)",
         });
     }
+    if e.is_timeout() && f.message.starts_with("the request timed out") {
+        f = f.hint("allow more with --timeout (default 30s per attempt)");
+    }
+    if e.is_auth() && ctx.mode == Some(AuthMode::Iam) {
+        f = f.hint(
+            "AWS_IAM credentials come from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, --profile (run \
+             `aws sso login` for SSO profiles), or --access-key/--secret-key",
+        );
+    }
     let lower = f.message.to_ascii_lowercase();
     if (lower.contains("certificate") || lower.contains("unknownissuer")) && !e.is_config() {
         f = f.hint("for a self-signed server (appsync serve --tls), pass --ca-cert FILE");

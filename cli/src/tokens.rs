@@ -77,9 +77,9 @@ impl TokenCommand {
         };
         if self.verbose {
             eprintln_safe(&format!(
-                "token command: run {run} for a {mode} {kind} token{}",
+                "token command: run {run} ({mode}, {kind} token{})",
                 if force_refresh {
-                    " (the last one was refused or expired)"
+                    "; the last one was refused or expired"
                 } else {
                     ""
                 }

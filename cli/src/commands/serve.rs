@@ -407,7 +407,7 @@ impl Info<'_> {
                 };
                 line(format!(
                     "  {what}:{}{p}{extra}",
-                    " ".repeat(12usize.saturating_sub(what.len()))
+                    " ".repeat(12usize.saturating_sub(what.len()).max(1))
                 ));
             }
         }
