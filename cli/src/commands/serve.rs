@@ -391,7 +391,9 @@ impl Info<'_> {
                 a.access_key_id, a.secret_access_key
             ));
         }
-        line(self.token_lines(&tokens));
+        if tokens.as_object().is_some_and(|t| !t.is_empty()) {
+            line(self.token_lines(&tokens));
+        }
         for (key, what) in [
             ("gen2", "Gen2"),
             ("gen1", "Gen1"),
@@ -407,11 +409,11 @@ impl Info<'_> {
                 };
                 line(format!(
                     "  {what}:{}{p}{extra}",
-                    " ".repeat(12usize.saturating_sub(what.len()).max(1))
+                    " ".repeat(13usize.saturating_sub(what.len()).max(1))
                 ));
             }
         }
-        if a.schema.is_none() {
+        if a.schema.is_none() && self.modes[0] == AuthMode::ApiKey {
             line("Try: appsync query '{ listNotes { items { id content } } }'".to_owned());
         }
         line(
