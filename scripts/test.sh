@@ -6,6 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 command -v node >/dev/null || { echo "node is required for the interop tests (apt-get install nodejs npm)" >&2; exit 1; }
+# The CLI's terminal test (cli/tests/terminal.rs) drives tmux; it never skips, so install it.
+if ! command -v tmux >/dev/null; then
+  echo "installing tmux for the CLI's terminal test"
+  apt-get update -qq && apt-get install -y -qq tmux >/dev/null
+fi
 for dir in interop/*/; do
   if [ -f "$dir/package-lock.json" ]; then
     echo "installing npm packages in $dir"
