@@ -217,6 +217,7 @@ pub struct ClientBuilder {
     realtime_http: Option<reqwest::Client>,
     provider_timeout: Duration,
     auth_strategy: AuthStrategy,
+    identity: Option<crate::auth::IdentityNotifier>,
     realtime: RealtimeOptions,
 }
 
@@ -240,6 +241,7 @@ impl Default for ClientBuilder {
             realtime_http: None,
             provider_timeout: crate::auth::refresh::DEFAULT_PROVIDER_TIMEOUT,
             auth_strategy: AuthStrategy::Default,
+            identity: None,
             realtime: RealtimeOptions::default(),
         }
     }
@@ -378,6 +380,15 @@ impl ClientBuilder {
         self
     }
 
+    /// Listens to `notifier`: when it says the signed-in identity changed, cached tokens and
+    /// credentials are dropped before the next call, and realtime sockets reconnect at once
+    /// with fresh auth (their subscriptions resume, with `Resumed`). A Cognito session (feature
+    /// `cognito`) notifies on sign-in and sign-out; so can an application's own sign-in.
+    pub fn identity_notifier(mut self, notifier: &crate::auth::IdentityNotifier) -> Self {
+        self.identity = Some(notifier.clone());
+        self
+    }
+
     /// How calls that name no auth mode choose one (default [`AuthStrategy::Default`]: the
     /// endpoint's `authorizationType`); [`AuthStrategy::Multi`] picks, per call, the first mode
     /// the operation allows and the client can send, the way Amplify's multi-auth does. Each
@@ -510,6 +521,7 @@ impl ClientBuilder {
                     self.user_pool_token,
                     self.rest_user_pool_token,
                     self.provider_timeout,
+                    self.identity.as_ref().map(|n| n.subscribe()),
                 ));
                 let headers = Arc::new(Headers::new(
                     default_headers,

@@ -45,7 +45,9 @@ mod transport;
 pub mod types;
 
 pub use auth::token::{token_fn, StaticToken};
-pub use auth::{AuthMode, PermanentError, Token, TokenKind, TokenProvider, TokenRequest};
+pub use auth::{
+    AuthMode, IdentityNotifier, PermanentError, Token, TokenKind, TokenProvider, TokenRequest,
+};
 pub use client::{Client, ClientBuilder};
 pub use config::{Config, EndpointConfig, EndpointType};
 pub use endpoint::AuthStrategy;

@@ -1525,3 +1525,40 @@ async fn a_stuck_header_provider_times_out() {
     assert!(e.is_timeout(), "{e:?}");
     assert!(server.requests().is_empty());
 }
+
+/// After an identity change, the next call fetches a new token (the cached one was for
+/// whoever was signed in before), and only then.
+#[tokio::test]
+async fn an_identity_change_drops_the_cached_token() {
+    let server = TestServer::start(|_, _| ok_graphql()).await;
+    let (calls, refreshes) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let notifier = appsync_client::IdentityNotifier::new();
+    let client = Client::builder()
+        .config(
+            Config::builder()
+                .endpoint(
+                    EndpointConfig::graphql("api", server.url("/graphql"))
+                        .authorization_type(AuthMode::Oidc),
+                )
+                .build()
+                .unwrap(),
+        )
+        .token_provider(AuthMode::Oidc, counting_provider(calls.clone(), refreshes))
+        .identity_notifier(&notifier)
+        .build()
+        .unwrap();
+    let send = || client.graphql(GraphQLRequest::new("{ ping }")).send();
+    send().await.unwrap();
+    send().await.unwrap();
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "cached");
+    notifier.notify();
+    send().await.unwrap();
+    send().await.unwrap();
+    assert_eq!(calls.load(Ordering::SeqCst), 2, "fetched again once");
+    let tokens: Vec<String> = server
+        .requests()
+        .iter()
+        .map(|r| r.header("authorization").unwrap().to_owned())
+        .collect();
+    assert_eq!(tokens, ["token-0", "token-0", "token-1", "token-1"]);
+}

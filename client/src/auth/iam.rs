@@ -140,6 +140,11 @@ impl CredentialsCache {
         Ok(creds)
     }
 
+    /// Forgets the cached credentials (the identity changed).
+    pub(crate) fn clear(&self) {
+        self.cache.clear();
+    }
+
     /// Forgets the cached credentials (after the server refused them).
     pub(crate) async fn invalidate(&self) {
         self.cache.clear();

@@ -37,6 +37,44 @@ impl std::error::Error for PermanentError {
 
 pub use appsync_types::{AuthMode, UnknownAuthMode};
 
+/// Says "the signed-in identity changed" (a sign-in, a sign-out, another user) to every client
+/// given it with [`ClientBuilder::identity_notifier`](crate::ClientBuilder::identity_notifier):
+/// their cached tokens and credentials are dropped before the next call, and their realtime
+/// sockets reconnect at once with fresh auth, resuming every subscription (each gets
+/// `Resumed`). Cheap to clone; clones notify the same clients.
+#[derive(Clone)]
+pub struct IdentityNotifier(std::sync::Arc<tokio::sync::watch::Sender<u64>>);
+
+impl IdentityNotifier {
+    /// A notifier no client listens to yet.
+    pub fn new() -> Self {
+        IdentityNotifier(std::sync::Arc::new(tokio::sync::watch::channel(0).0))
+    }
+
+    /// The identity changed: every listening client refreshes its auth.
+    pub fn notify(&self) {
+        self.0.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    pub(crate) fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.0.subscribe()
+    }
+}
+
+impl Default for IdentityNotifier {
+    fn default() -> Self {
+        IdentityNotifier::new()
+    }
+}
+
+impl fmt::Debug for IdentityNotifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IdentityNotifier")
+            .field("changes", &*self.0.borrow())
+            .finish()
+    }
+}
+
 /// The auth layer's state, shared by HTTP calls and realtime sockets: the credentials cache,
 /// one token cache per mode, the clock skew learned from servers, and which user-pool token
 /// each kind of endpoint gets by default.
@@ -47,6 +85,9 @@ pub(crate) struct Auth {
     user_pool_token: TokenKind,
     rest_user_pool_token: TokenKind,
     provider_timeout: std::time::Duration,
+    /// Identity changes, and the last one seen (caches are cleared when it moves).
+    identity: Option<tokio::sync::watch::Receiver<u64>>,
+    identity_seen: std::sync::atomic::AtomicU64,
 }
 
 impl Auth {
@@ -56,8 +97,13 @@ impl Auth {
         user_pool_token: TokenKind,
         rest_user_pool_token: TokenKind,
         provider_timeout: std::time::Duration,
+        identity: Option<tokio::sync::watch::Receiver<u64>>,
     ) -> Self {
         Auth {
+            identity_seen: std::sync::atomic::AtomicU64::new(
+                identity.as_ref().map_or(0, |r| *r.borrow()),
+            ),
+            identity,
             credentials,
             tokens,
             skew: iam::ClockSkew::default(),
@@ -83,6 +129,32 @@ impl Auth {
         }
     }
 
+    /// Clears every cache if the identity changed since it was last looked at.
+    fn observe_identity(&self) {
+        let Some(rx) = &self.identity else {
+            return;
+        };
+        let now = *rx.borrow();
+        if self
+            .identity_seen
+            .swap(now, std::sync::atomic::Ordering::SeqCst)
+            != now
+        {
+            tracing::debug!("the identity changed: cached tokens and credentials are dropped");
+            for cache in self.tokens.values() {
+                cache.clear();
+            }
+            if let Some(c) = &self.credentials {
+                c.clear();
+            }
+        }
+    }
+
+    /// The identity changes, for realtime sockets to reconnect on.
+    pub(crate) fn identity_changes(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        self.identity.clone()
+    }
+
     /// A token for `mode` from its provider's cache; `whom` says where a per-call token could
     /// have been given instead (for the error when no provider is registered).
     pub(crate) async fn token(
@@ -91,6 +163,7 @@ impl Auth {
         kind: TokenKind,
         whom: &str,
     ) -> crate::error::Result<token::Lease> {
+        self.observe_identity();
         let cache = self.tokens.get(&mode).ok_or_else(|| {
             crate::error::Error::auth(format!(
                 "{mode} needs a token: register a provider with \
@@ -121,6 +194,7 @@ impl Auth {
     pub(crate) async fn credentials(
         &self,
     ) -> crate::error::Result<aws_credential_types::Credentials> {
+        self.observe_identity();
         self.credentials
             .as_ref()
             .ok_or_else(|| {

@@ -232,6 +232,13 @@ impl TokenCache {
         })
     }
 
+    /// Drops every cached token (the identity changed).
+    pub(crate) fn clear(&self) {
+        for slot in &self.slots {
+            slot.clear();
+        }
+    }
+
     /// Drops the cached token if it is still the one of `generation` (a newer one stays).
     pub(crate) async fn invalidate(&self, kind: TokenKind, generation: u64) {
         self.slot(kind).invalidate(generation);

@@ -298,6 +298,12 @@ impl Realtime {
                 idle_close_delay: o.idle_close_delay,
                 max_buffered_bytes: o.max_buffered_bytes,
                 max_stall: o.max_stall,
+                // Keys and per-call tokens do not change with the identity.
+                identity: match (mode, &call.auth_token) {
+                    (AuthMode::Iam, _) => self.auth.identity_changes(),
+                    (m, None) if m.uses_token() => self.auth.identity_changes(),
+                    _ => None,
+                },
             },
             connector,
             Arc::new(authorizer),

@@ -98,6 +98,9 @@ pub(crate) struct ActorConfig {
     /// The byte budget of unread events, and how long the socket may stay stopped for it.
     pub max_buffered_bytes: usize,
     pub max_stall: Duration,
+    /// Changes of the signed-in identity: the socket reconnects at once with fresh auth (only
+    /// for sockets whose auth comes from a provider).
+    pub identity: Option<tokio::sync::watch::Receiver<u64>>,
 }
 
 /// A request to the actor.
@@ -276,6 +279,7 @@ enum Event {
     Frame(Option<std::result::Result<WsMessage, super::socket::SocketError>>),
     Authorized(Authorized),
     Drained,
+    IdentityChanged,
     Timer,
 }
 
@@ -318,6 +322,14 @@ async fn io(conn: &mut Conn) -> Event {
     }
 }
 
+/// Resolves when the identity changed (`true`), or when it never will again (`false`).
+async fn identity_changed(rx: &mut Option<tokio::sync::watch::Receiver<u64>>) -> bool {
+    match rx {
+        Some(rx) => rx.changed().await.is_ok(),
+        None => std::future::pending().await,
+    }
+}
+
 /// Fires when the timer is due; never without one.
 async fn tick(timer: &mut Option<Pin<Box<Sleep>>>) {
     match timer {
@@ -356,6 +368,17 @@ impl Actor {
                     Event::Authorized(a)
                 }
                 () = budget.drained(), if paused => Event::Drained,
+                changed = identity_changed(&mut self.config.identity),
+                    if self.config.identity.is_some() =>
+                {
+                    if changed {
+                        Event::IdentityChanged
+                    } else {
+                        // The notifier is gone: nothing will change any more.
+                        self.config.identity = None;
+                        continue;
+                    }
+                }
                 e = io(&mut self.conn), if !paused => e,
             };
             moved = true;
@@ -387,6 +410,7 @@ impl Actor {
                         .await;
                 }
                 Event::Drained => self.drained(),
+                Event::IdentityChanged => self.reauthenticate().await,
                 Event::Timer => self.on_timer().await,
             }
         }

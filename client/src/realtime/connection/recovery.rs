@@ -167,4 +167,30 @@ impl Actor {
         self.conn = Conn::Down;
         self.exit = true;
     }
+
+    /// The signed-in identity changed: a socket made with the old one (open, or opening) is
+    /// closed and made again at once with fresh auth; its subscriptions resume. Not a failure.
+    pub(super) async fn reauthenticate(&mut self) {
+        match self.conn {
+            Conn::Ready { .. } | Conn::AwaitAck { .. } => {
+                tracing::debug!("the identity changed: reconnecting with fresh auth");
+                self.close_socket(Some(CLOSE_NORMAL)).await;
+                self.lose(
+                    Instant::now(),
+                    &Failure::new("the signed-in identity changed"),
+                );
+            }
+            Conn::Opening { .. } => tracing::debug!("the identity changed: opening again"),
+            // The next attempt asks for fresh auth anyway.
+            Conn::Down | Conn::Waiting { .. } => return,
+        }
+        if self.subs.is_empty() {
+            self.conn = Conn::Down;
+            return;
+        }
+        self.emit(ConnectionState::Reconnecting {
+            attempt: self.failures + 1,
+        });
+        self.begin_open();
+    }
 }

@@ -103,6 +103,7 @@ fn config() -> ActorConfig {
         idle_close_delay: Duration::from_secs(1),
         max_buffered_bytes: super::super::options::DEFAULT_MAX_BUFFERED_BYTES,
         max_stall: Duration::from_secs(10),
+        identity: None,
     }
 }
 
@@ -1266,4 +1267,44 @@ async fn a_stuck_reader_stalls_its_socket_once_then_loses_its_oldest_events() {
             .any(|s| matches!(s, ConnectionState::KeepAliveMissed)),
         "{states:?}"
     );
+}
+
+// ---- identity ------------------------------------------------------------------------------
+
+#[tokio::test(start_paused = true)]
+async fn an_identity_change_reconnects_at_once_with_fresh_auth_and_resumes() {
+    let (tx, rx) = tokio::sync::watch::channel(0u64);
+    let mut cfg = config();
+    cfg.identity = Some(rx);
+    let mut h = Harness::new(cfg);
+    let (server, _, mut a) = live(&mut h, 300_000).await;
+    let t0 = Instant::now();
+    tx.send_modify(|n| *n += 1);
+    let mut server2 = h.accept().await;
+    assert_eq!(
+        t0.elapsed(),
+        Duration::ZERO,
+        "no backoff: it is not a failure"
+    );
+    assert!(server.client_gone(), "the old socket is closed");
+    assert_eq!(h.auth.connects.load(Ordering::SeqCst), 2);
+    ack(&mut server2, 300_000).await;
+    start_ack(&mut server2).await;
+    assert!(matches!(
+        next(&mut a).await,
+        SubscriptionEvent::Resumed { .. }
+    ));
+    let states = h.states();
+    assert!(
+        states
+            .iter()
+            .any(|s| matches!(s, ConnectionState::Disrupted { cause }
+            if cause.message().contains("identity changed"))),
+        "{states:?}"
+    );
+    // A notifier that goes away changes nothing more.
+    drop(tx);
+    server2.send(json!({"type": "ka"}));
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    assert_eq!(h.connector.count(), 2);
 }
