@@ -1,7 +1,6 @@
 //! `POST /graphql`: AppSync's request and error shapes, authentication, then execution.
 
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -53,7 +52,7 @@ pub(crate) fn json_response(status: u16, body: &Value, error_type: Option<&str>)
 pub(crate) fn auth_failure_response(f: &AuthFailure) -> Response {
     let mut r = json_response(f.status, &f.body(), Some(f.error_type));
     if f.status == 403 {
-        if let Ok(v) = HeaderValue::from_str(&http_date(SystemTime::now())) {
+        if let Ok(v) = HeaderValue::from_str(&crate::dates::http_date_now()) {
             r.headers_mut().insert(axum::http::header::DATE, v);
         }
     }
@@ -122,39 +121,4 @@ pub(crate) async fn graphql(
         .execute(query, variables.clone(), operation_name, identity)
         .await;
     json_response(200, &answer, None)
-}
-
-/// An IMF-fixdate, e.g. `Sun, 30 Aug 2015 12:36:00 GMT`.
-pub(crate) fn http_date(t: SystemTime) -> String {
-    let secs = t
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0) as i64;
-    let days = secs.div_euclid(86_400);
-    let amz = crate::sigv4::amz_date(t);
-    let wd = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][days.rem_euclid(7) as usize];
-    let months = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let m: usize = amz[4..6].parse().unwrap_or(1);
-    format!(
-        "{wd}, {} {} {} {}:{}:{} GMT",
-        &amz[6..8],
-        months[m.clamp(1, 12) - 1],
-        &amz[0..4],
-        &amz[9..11],
-        &amz[11..13],
-        &amz[13..15]
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn http_dates() {
-        let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_440_938_160);
-        assert_eq!(http_date(t), "Sun, 30 Aug 2015 12:36:00 GMT");
-    }
 }

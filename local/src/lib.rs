@@ -2,6 +2,7 @@
 //! realtime socket for a schema, with AppSync's auth rules really enforced.
 
 mod auth;
+mod dates;
 mod engine;
 mod faults;
 mod http;

@@ -20,7 +20,7 @@ use crate::auth::{
 };
 use crate::engine::{Core, Engine};
 use crate::faults::Faults;
-use crate::jwt::{epoch, SigningKey};
+use crate::jwt::SigningKey;
 use crate::resolver::{resolver, Resolver, ResolverError, ResolverRequest};
 use crate::schema::SchemaModel;
 use crate::store::Store;
@@ -561,7 +561,7 @@ impl TokenSpec<'_> {
 
     /// Signs the token.
     pub fn mint(self) -> String {
-        let now = epoch(SystemTime::now()) as i64;
+        let now = crate::dates::unix_now();
         let exp = now + self.expires_in;
         let auth = &self.local.server.auth;
         let (mut claims, key) = if self.oidc {

@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::SystemTime;
 
 use async_graphql::parser::types::{BaseType, Type};
 use serde_json::{json, Map, Value};
@@ -82,7 +81,7 @@ impl Store {
             Some(Value::Object(o)) => o.clone(),
             _ => args.as_object().cloned().unwrap_or_default(),
         };
-        let now = Value::String(now_aws_datetime());
+        let now = Value::String(crate::dates::aws_datetime_now());
         if field.starts_with("create") {
             let mut item: Map<String, Value> = input;
             if item.get("id").and_then(id_string).is_none() {
@@ -155,33 +154,13 @@ pub(crate) fn new_id() -> String {
     )
 }
 
-/// Now as an `AWSDateTime` (UTC, milliseconds).
-pub(crate) fn now_aws_datetime() -> String {
-    let d = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap_or_default();
-    let date = crate::sigv4::amz_date(
-        SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(d.as_secs()),
-    );
-    format!(
-        "{}-{}-{}T{}:{}:{}.{:03}Z",
-        &date[0..4],
-        &date[4..6],
-        &date[6..8],
-        &date[9..11],
-        &date[11..13],
-        &date[13..15],
-        d.subsec_millis()
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn datetimes_and_ids_have_their_shapes() {
-        let t = now_aws_datetime();
+        let t = crate::dates::aws_datetime_now();
         assert!(
             crate::scalars::valid("AWSDateTime", &async_graphql::Value::String(t.clone())),
             "{t}"
