@@ -197,6 +197,7 @@ pub(crate) struct IamCredential {
 }
 
 /// A Cognito user pool the server runs.
+#[derive(Debug)]
 pub(crate) struct UserPool {
     pub pool_id: String,
     pub client_id: String,
@@ -205,6 +206,7 @@ pub(crate) struct UserPool {
 }
 
 /// An OIDC issuer the server holds the key of.
+#[derive(Debug)]
 pub(crate) struct OidcIssuer {
     pub issuer: String,
     pub client_id: Option<String>,
@@ -288,6 +290,11 @@ fn strip_bearer(token: &str) -> &str {
 }
 
 impl Authenticator {
+    /// The first API key, if any.
+    pub(crate) fn api_key(&self) -> Option<&str> {
+        self.api_keys.first().map(|k| k.key.as_str())
+    }
+
     /// Picks the mode from what the request carries (§3.1) and checks the identity (§3.4).
     pub(crate) async fn authenticate(
         &self,

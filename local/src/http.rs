@@ -1,4 +1,5 @@
-//! `POST /graphql`: AppSync's request and error shapes, authentication, then execution.
+//! The HTTP endpoints: `POST /graphql` (AppSync's request and error shapes, authentication, then
+//! execution) and the JWKS of the token issuers; the JSON responses the realtime upgrade shares.
 
 use std::sync::Arc;
 
@@ -9,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
 use crate::auth::{AuthFailure, AuthInput};
-use crate::server::Server;
+use crate::state::ServerState;
 
 /// Headers as `(lowercase name, value)` pairs, the form the auth checks take.
 pub(crate) fn header_pairs(headers: &HeaderMap, uri: &Uri) -> Vec<(String, String)> {
@@ -68,7 +69,7 @@ fn malformed(message: &str) -> Response {
 }
 
 pub(crate) async fn graphql(
-    State(server): State<Arc<Server>>,
+    State(server): State<Arc<ServerState>>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -121,4 +122,21 @@ pub(crate) async fn graphql(
         .execute(query, variables.clone(), operation_name, identity)
         .await;
     json_response(200, &answer, None)
+}
+
+/// `GET /{pool}/.well-known/jwks.json`: the public key of the user pool (by its id) or of the
+/// OIDC issuer (`oidc`).
+pub(crate) async fn jwks(
+    State(server): State<Arc<ServerState>>,
+    axum::extract::Path(pool): axum::extract::Path<String>,
+) -> Response {
+    let key = match (&server.auth.user_pool, &server.auth.oidc) {
+        (Some(up), _) if up.pool_id == pool => Some(up.key.jwks()),
+        (_, Some(o)) if pool == "oidc" => Some(o.key.jwks()),
+        _ => None,
+    };
+    match key {
+        Some(k) => json_response(200, &k, None),
+        None => json_response(404, &json!({"message": "no such key set"}), None),
+    }
 }
