@@ -29,6 +29,7 @@ pub(crate) fn variant(mode: AuthMode) -> &'static str {
 /// Where a field's rule came from (§3.3: the field's directives replace the type's, and the
 /// default mode counts only where neither has any).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum AuthSource {
     /// Auth directives on the field.
     Field,
@@ -40,6 +41,7 @@ pub enum AuthSource {
 
 /// Who may reach one `Type.field`.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct FieldAuth {
     /// The modes allowed, in [`AuthMode::APPSYNC`] order.
     pub modes: Vec<AuthMode>,
@@ -52,6 +54,7 @@ pub struct FieldAuth {
 
 /// Who may reach every field of one operation.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct OperationInfo {
     /// The operation's name.
     pub name: String,
@@ -70,6 +73,7 @@ pub struct OperationInfo {
 
 /// What the builder found, without generating code: per-field rules and per-operation modes.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Analysis {
     /// The API's default mode, as set on the builder.
     pub default_auth_mode: Option<AuthMode>,

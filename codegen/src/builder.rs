@@ -130,7 +130,7 @@ impl Builder {
     }
 
     /// Also generates an operation for every root field of `Query`, `Mutation` and
-    /// `Subscription`, selecting `depth` levels (1 to [`MAX_STATEMENT_DEPTH`]; Amplify's
+    /// `Subscription`, selecting `depth` levels (1 to [`MAX_STATEMENT_DEPTH`](crate::MAX_STATEMENT_DEPTH); Amplify's
     /// default is 2), like `amplify codegen statements`. They are typed like hand-written ones.
     pub fn statements(mut self, depth: u32) -> Self {
         self.settings.statements = Some(depth);

@@ -11,32 +11,39 @@
 //! - the schema's enums and input types (those the operations use), shared by all operations;
 //! - a type per named fragment.
 //!
-//! ```no_run
-//! // build.rs, in `fn main()`:
-//! let out = std::path::Path::new(&std::env::var("OUT_DIR").unwrap()).join("notes.rs");
-//! appsync_codegen::Builder::new()
-//!     .schema("schema/notes/schema.graphql")
-//!     .operations("schema/notes/operations")
-//!     .default_auth_mode(appsync_codegen::AuthMode::ApiKey)
-//!     .generate(out)
-//!     .unwrap_or_else(|e| e.fail_build());
 //! ```
+//! use appsync_codegen::{AuthMode, Builder};
 //!
-//! ```text
-//! // src/lib.rs
-//! appsync_client::include_operations!(pub mod notes, "notes.rs");
+//! let builder = Builder::new()
+//!     .schema_str(
+//!         "schema.graphql",
+//!         "type Note @aws_api_key @aws_iam { id: ID! title: String }
+//!          type Query @aws_api_key @aws_iam { getNote(id: ID!): Note }",
+//!     )
+//!     .operations_str(
+//!         "notes.graphql",
+//!         "query GetNote($id: ID!) { getNote(id: $id) { id title } }",
+//!     )
+//!     .default_auth_mode(AuthMode::ApiKey);
 //!
-//! let vars = notes::get_note::Variables { id: "n1".into() };
-//! let r = client.operation::<notes::GetNote>(vars).send().await?;
+//! // In `build.rs`: `builder.generate(out_dir.join("notes.rs"))`, then in the crate
+//! // `appsync_client::include_operations!(pub mod notes, "notes.rs");`.
+//! let code = builder.generate_to_string()?;
+//! assert!(code.contains("pub struct GetNote;"));
+//!
+//! let analysis = builder.analyze()?;
+//! let get_note = analysis.operation("GetNote").unwrap();
+//! assert_eq!(get_note.allowed_auth_modes, [AuthMode::ApiKey, AuthMode::Iam]);
+//! # Ok::<(), appsync_codegen::Errors>(())
 //! ```
 //!
 //! An operation that no auth mode can send (the modes its fields allow do not meet) is a
 //! warning, printed as `cargo:warning=` from a build script and listed in
 //! [`Analysis::warnings`]; [`Builder::deny_operations_without_auth_mode`] makes it an error.
-//! Auth directives on interfaces and unions are accepted, as AppSync accepts them, and grant
-//! nothing by themselves: every field is checked on the object type a value really has.
 //!
-//! See `codegen/README.md` for scalars, nullable inputs, auth metadata and statement generation.
+//! The guide (setup in `build.rs`, what is generated, scalars, nullable inputs, auth metadata,
+//! statement generation, performance) is the
+//! [appsync-rs README](https://github.com/appsync-rs/appsync-rs#codegen).
 
 mod auth;
 mod builder;

@@ -131,13 +131,13 @@ impl LocalAppSyncBuilder {
     }
 
     /// Runs a Cognito user pool with this id (e.g. `us-east-1_local`) and app client id; the
-    /// server makes its signing key and mints its tokens ([`LocalAppSync::user_pool_token`]).
+    /// server makes its signing key and mints its tokens ([`LocalAppSync::user_pool_token`](crate::LocalAppSync::user_pool_token)).
     pub fn user_pool(mut self, pool_id: impl Into<String>, client_id: impl Into<String>) -> Self {
         self.user_pool = Some((pool_id.into(), client_id.into()));
         self
     }
 
-    /// Holds the key of an OIDC issuer (tokens from [`LocalAppSync::oidc_token`]); with a client
+    /// Holds the key of an OIDC issuer (tokens from [`LocalAppSync::oidc_token`](crate::LocalAppSync::oidc_token)); with a client
     /// id, tokens must name it in `aud` or `client_id`.
     pub fn oidc_issuer(mut self, issuer: impl Into<String>, client_id: Option<String>) -> Self {
         self.oidc = Some((issuer.into(), client_id));
@@ -241,7 +241,7 @@ impl LocalAppSyncBuilder {
     }
 
     /// Serves HTTPS and WSS with a self-signed certificate for `localhost` and `127.0.0.1`
-    /// (get it with [`LocalAppSync::tls_certificate_pem`] to trust it).
+    /// (get it with [`LocalAppSync::tls_certificate_pem`](crate::LocalAppSync::tls_certificate_pem) to trust it).
     pub fn tls(mut self, tls: bool) -> Self {
         self.tls = tls;
         self

@@ -47,6 +47,7 @@ pub struct SignedRequestParts<'a> {
 
 /// What a successful [`verify`] found out about the request.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Verified {
     /// Access key id from the credential scope.
     pub access_key_id: String,
@@ -66,6 +67,7 @@ pub struct Verified {
 
 /// The fields of a parsed `Authorization: AWS4-HMAC-SHA256 …` header value.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ParsedAuthorization {
     /// Access key id (first element of `Credential`).
     pub access_key_id: String,
