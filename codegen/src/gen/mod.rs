@@ -210,7 +210,7 @@ impl<'a> Gen<'a> {
     }
 
     /// The Rust name of a schema enum or input type.
-    pub(super) fn rust_name(&self, name: &Name) -> String {
+    fn rust_name(&self, name: &Name) -> String {
         self.type_names
             .get(name)
             .cloned()
