@@ -3,10 +3,13 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use apollo_compiler::ast::{Directive, Value};
-use apollo_compiler::executable::{ExecutableDocument, SelectionSet};
+use apollo_compiler::ast::{Directive, OperationType, Value};
+use apollo_compiler::executable::{ExecutableDocument, Operation, SelectionSet};
 use apollo_compiler::schema::ExtendedType;
-use apollo_compiler::{Name, Schema};
+use apollo_compiler::{Name, Node, Schema};
+
+use crate::error::Error;
+use crate::span::file_of;
 
 pub use appsync_types::{AuthMode, OperationKind};
 
@@ -26,6 +29,7 @@ pub(crate) fn variant(mode: AuthMode) -> &'static str {
 /// Where a field's rule came from (§3.3: the field's directives replace the type's, and the
 /// default mode counts only where neither has any).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum AuthSource {
     /// Auth directives on the field.
     Field,
@@ -37,6 +41,7 @@ pub enum AuthSource {
 
 /// Who may reach one `Type.field`.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct FieldAuth {
     /// The modes allowed, in [`AuthMode::APPSYNC`] order.
     pub modes: Vec<AuthMode>,
@@ -49,6 +54,7 @@ pub struct FieldAuth {
 
 /// Who may reach every field of one operation.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct OperationInfo {
     /// The operation's name.
     pub name: String,
@@ -67,6 +73,7 @@ pub struct OperationInfo {
 
 /// What the builder found, without generating code: per-field rules and per-operation modes.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Analysis {
     /// The API's default mode, as set on the builder.
     pub default_auth_mode: Option<AuthMode>,
@@ -76,7 +83,7 @@ pub struct Analysis {
     pub fields: BTreeMap<(String, String), FieldAuth>,
     /// Problems that do not stop generation: each operation that no auth mode can send, at
     /// the operation, naming the fields whose modes do not meet and their schema lines.
-    pub warnings: Vec<crate::Error>,
+    pub warnings: Vec<Error>,
 }
 
 impl Analysis {
@@ -88,6 +95,63 @@ impl Analysis {
     /// The rule of `Type.field`.
     pub fn field(&self, type_name: &str, field: &str) -> Option<&FieldAuth> {
         self.fields.get(&(type_name.to_owned(), field.to_owned()))
+    }
+}
+
+/// The auth metadata of every operation and field.
+pub(crate) fn analyze(
+    schema: &Schema,
+    doc: &ExecutableDocument,
+    auth: &AuthModel,
+    warnings: Vec<Error>,
+) -> Analysis {
+    let mut fields = BTreeMap::new();
+    for (name, ty) in &schema.types {
+        if let ExtendedType::Object(o) = ty {
+            if ty.is_built_in() {
+                continue;
+            }
+            for f in o.fields.keys() {
+                fields.insert((name.to_string(), f.to_string()), auth.field_auth(name, f));
+            }
+        }
+    }
+    let operations = doc
+        .operations
+        .named
+        .values()
+        .map(|op| operation_info(doc, auth, op))
+        .collect();
+    Analysis {
+        default_auth_mode: auth.default,
+        operations,
+        fields,
+        warnings,
+    }
+}
+
+/// The kind and allowed auth modes of one operation.
+pub(crate) fn operation_info(
+    doc: &ExecutableDocument,
+    auth: &AuthModel,
+    op: &Node<Operation>,
+) -> OperationInfo {
+    let OperationAuth {
+        modes: allowed_auth_modes,
+        groups: user_pool_groups,
+        ..
+    } = auth.operation(doc, &op.selection_set);
+    let file = file_of(&doc.sources, op.location());
+    OperationInfo {
+        name: op.name.as_ref().map(|n| n.to_string()).unwrap_or_default(),
+        kind: match op.operation_type {
+            OperationType::Query => OperationKind::Query,
+            OperationType::Mutation => OperationKind::Mutation,
+            OperationType::Subscription => OperationKind::Subscription,
+        },
+        allowed_auth_modes,
+        user_pool_groups,
+        file,
     }
 }
 
@@ -341,7 +405,7 @@ impl Conflict {
                     field_span(),
                 ),
             };
-            let (file, line, column) = crate::gen::locate(&schema.sources, span);
+            let (file, line, column) = crate::span::locate(&schema.sources, span);
             let modes = match ordered(&st.modes).as_slice() {
                 [] => "no mode".to_owned(),
                 [one] => one.as_str().to_owned(),

@@ -7,6 +7,7 @@ use std::fmt;
 /// Shown as `file:line:col: message` (or `file: message` when there is no position, or just
 /// the message when there is no file).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Error {
     /// The file (as given to the builder), or empty for a settings problem.
     pub file: String,

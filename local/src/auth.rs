@@ -11,7 +11,8 @@ use tokio::time::Instant;
 
 use serde_json::{json, Value};
 
-use crate::jwt::{epoch, peek_claims, SigningKey};
+use crate::dates::{amz_date_seconds, unix_now};
+use crate::jwt::{peek_claims, SigningKey};
 use crate::sigv4;
 
 pub use appsync_types::AuthMode;
@@ -196,6 +197,7 @@ pub(crate) struct IamCredential {
 }
 
 /// A Cognito user pool the server runs.
+#[derive(Debug)]
 pub(crate) struct UserPool {
     pub pool_id: String,
     pub client_id: String,
@@ -204,6 +206,7 @@ pub(crate) struct UserPool {
 }
 
 /// An OIDC issuer the server holds the key of.
+#[derive(Debug)]
 pub(crate) struct OidcIssuer {
     pub issuer: String,
     pub client_id: Option<String>,
@@ -287,6 +290,11 @@ fn strip_bearer(token: &str) -> &str {
 }
 
 impl Authenticator {
+    /// The first API key, if any.
+    pub(crate) fn api_key(&self) -> Option<&str> {
+        self.api_keys.first().map(|k| k.key.as_str())
+    }
+
     /// Picks the mode from what the request carries (§3.1) and checks the identity (§3.4).
     pub(crate) async fn authenticate(
         &self,
@@ -422,8 +430,8 @@ impl Authenticator {
             ));
         }
         let date = input.header("x-amz-date").unwrap_or("");
-        match amz_date_epoch(date) {
-            Some(t) if t.abs_diff(epoch(SystemTime::now())) <= self.max_skew.as_secs() => {}
+        match amz_date_seconds(date) {
+            Some(t) if t.abs_diff(unix_now()) <= self.max_skew.as_secs() => {}
             _ => {
                 return Err(AuthFailure::forbidden(
                     "InvalidSignatureException",
@@ -529,45 +537,9 @@ fn check_oidc(oidc: &OidcIssuer, token: &str) -> Result<Identity, AuthFailure> {
     Ok(id)
 }
 
-/// `20150830T123600Z` as seconds since the epoch.
-fn amz_date_epoch(s: &str) -> Option<u64> {
-    let b = s.as_bytes();
-    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
-        return None;
-    }
-    let n = |a: usize, z: usize| s.get(a..z)?.parse::<i64>().ok();
-    let (y, mo, d, h, mi, sec) = (
-        n(0, 4)?,
-        n(4, 6)?,
-        n(6, 8)?,
-        n(9, 11)?,
-        n(11, 13)?,
-        n(13, 15)?,
-    );
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
-        return None;
-    }
-    let yy = if mo <= 2 { y - 1 } else { y };
-    let era = yy.div_euclid(400);
-    let yoe = yy - era * 400;
-    let doy = (153 * ((mo + 9) % 12) + 2) / 5 + d - 1;
-    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
-    u64::try_from(days * 86_400 + h * 3600 + mi * 60 + sec).ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sigv4::amz_date;
-
-    #[test]
-    fn amz_dates_round_trip() {
-        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_440_938_160);
-        assert_eq!(amz_date(t), "20150830T123600Z");
-        assert_eq!(amz_date_epoch("20150830T123600Z"), Some(1_440_938_160));
-        assert_eq!(amz_date_epoch("2015-08-30"), None);
-        assert_eq!(amz_date_epoch("20151330T123600Z"), None);
-    }
 
     #[test]
     fn lambda_answers_are_cached_until_they_expire_and_the_cache_is_bounded() {

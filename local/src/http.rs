@@ -1,7 +1,7 @@
-//! `POST /graphql`: AppSync's request and error shapes, authentication, then execution.
+//! The HTTP endpoints: `POST /graphql` (AppSync's request and error shapes, authentication, then
+//! execution) and the JWKS of the token issuers; the JSON responses the realtime upgrade shares.
 
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
 use crate::auth::{AuthFailure, AuthInput};
-use crate::server::Server;
+use crate::state::ServerState;
 
 /// Headers as `(lowercase name, value)` pairs, the form the auth checks take.
 pub(crate) fn header_pairs(headers: &HeaderMap, uri: &Uri) -> Vec<(String, String)> {
@@ -53,7 +53,7 @@ pub(crate) fn json_response(status: u16, body: &Value, error_type: Option<&str>)
 pub(crate) fn auth_failure_response(f: &AuthFailure) -> Response {
     let mut r = json_response(f.status, &f.body(), Some(f.error_type));
     if f.status == 403 {
-        if let Ok(v) = HeaderValue::from_str(&http_date(SystemTime::now())) {
+        if let Ok(v) = HeaderValue::from_str(&crate::dates::http_date_now()) {
             r.headers_mut().insert(axum::http::header::DATE, v);
         }
     }
@@ -69,7 +69,7 @@ fn malformed(message: &str) -> Response {
 }
 
 pub(crate) async fn graphql(
-    State(server): State<Arc<Server>>,
+    State(server): State<Arc<ServerState>>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -124,37 +124,19 @@ pub(crate) async fn graphql(
     json_response(200, &answer, None)
 }
 
-/// An IMF-fixdate, e.g. `Sun, 30 Aug 2015 12:36:00 GMT`.
-pub(crate) fn http_date(t: SystemTime) -> String {
-    let secs = t
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0) as i64;
-    let days = secs.div_euclid(86_400);
-    let amz = crate::sigv4::amz_date(t);
-    let wd = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][days.rem_euclid(7) as usize];
-    let months = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let m: usize = amz[4..6].parse().unwrap_or(1);
-    format!(
-        "{wd}, {} {} {} {}:{}:{} GMT",
-        &amz[6..8],
-        months[m.clamp(1, 12) - 1],
-        &amz[0..4],
-        &amz[9..11],
-        &amz[11..13],
-        &amz[13..15]
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn http_dates() {
-        let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_440_938_160);
-        assert_eq!(http_date(t), "Sun, 30 Aug 2015 12:36:00 GMT");
+/// `GET /{pool}/.well-known/jwks.json`: the public key of the user pool (by its id) or of the
+/// OIDC issuer (`oidc`).
+pub(crate) async fn jwks(
+    State(server): State<Arc<ServerState>>,
+    axum::extract::Path(pool): axum::extract::Path<String>,
+) -> Response {
+    let key = match (&server.auth.user_pool, &server.auth.oidc) {
+        (Some(up), _) if up.pool_id == pool => Some(up.key.jwks()),
+        (_, Some(o)) if pool == "oidc" => Some(o.key.jwks()),
+        _ => None,
+    };
+    match key {
+        Some(k) => json_response(200, &k, None),
+        None => json_response(404, &json!({"message": "no such key set"}), None),
     }
 }

@@ -1,9 +1,6 @@
 //! RS256 signing keys that appsync-local holds for its Cognito user pool and OIDC issuer: minting
 //! tokens for tests, publishing a JWKS, and verifying tokens (with `jsonwebtoken`).
 
-use std::fmt;
-use std::time::{Duration, SystemTime};
-
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::{KeyPair, KeySize, PublicKeyComponents};
 use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256};
@@ -11,6 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{json, Value};
+use std::fmt;
 
 /// A freshly generated RSA key that signs and verifies tokens.
 pub(crate) struct SigningKey {
@@ -95,13 +93,6 @@ impl SigningKey {
     }
 }
 
-/// Seconds since the epoch.
-pub(crate) fn epoch(t: SystemTime) -> u64 {
-    t.duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap_or(Duration::ZERO)
-        .as_secs()
-}
-
 /// Reads a JWT's claims without verifying (to route by `iss`).
 pub(crate) fn peek_claims(token: &str) -> Option<Value> {
     let mut parts = token.split('.');
@@ -121,7 +112,7 @@ mod tests {
     #[test]
     fn minted_tokens_verify_and_tampering_fails() {
         let k = SigningKey::generate("k1").unwrap();
-        let exp = epoch(SystemTime::now()) + 600;
+        let exp = crate::dates::unix_now() + 600;
         let t = k.mint(&json!({"iss": "https://issuer.test", "exp": exp, "sub": "u"}));
         assert_eq!(k.verify(&t, "https://issuer.test").unwrap()["sub"], "u");
         assert_eq!(

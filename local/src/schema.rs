@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use appsync_types::directives;
 use async_graphql::parser::types::{
     BaseType, ConstDirective, FieldDefinition, ServiceDocument, Type, TypeDefinition, TypeKind,
     TypeSystemDefinition,
@@ -45,20 +46,21 @@ impl Allow {
         let mut any = false;
         for d in directives {
             let d = &d.node;
-            let mode = match d.name.node.as_str() {
-                "aws_api_key" => AuthMode::ApiKey,
-                "aws_iam" => AuthMode::Iam,
-                "aws_oidc" => AuthMode::Oidc,
-                "aws_lambda" => AuthMode::Lambda,
-                "aws_cognito_user_pools" => AuthMode::UserPools,
+            let name = d.name.node.as_str();
+            let mode = match AuthMode::from_directive(name) {
+                Some(m) => m,
                 // Legacy: meaningful only when user pools is the only mode (§3.2).
-                "aws_auth" if sole_user_pools => AuthMode::UserPools,
-                _ => continue,
+                None if name == directives::AUTH && sole_user_pools => AuthMode::UserPools,
+                None => continue,
             };
             any = true;
             allow.modes.insert(mode);
             if mode == AuthMode::UserPools {
-                if let Some((_, v)) = d.arguments.iter().find(|(n, _)| n.node == "cognito_groups") {
+                if let Some((_, v)) = d
+                    .arguments
+                    .iter()
+                    .find(|(n, _)| n.node == directives::COGNITO_GROUPS)
+                {
                     if let GqlValue::List(items) = &v.node {
                         let groups = allow.groups.get_or_insert_with(Vec::new);
                         groups.extend(items.iter().filter_map(|i| match i {
@@ -219,7 +221,7 @@ impl SchemaModel {
                     .node
                     .directives
                     .iter()
-                    .find(|d| d.node.name.node == "aws_subscribe")
+                    .find(|d| d.node.name.node == directives::SUBSCRIBE)
                 {
                     if Some(name) != subscription.as_ref() {
                         problems.push(format!(

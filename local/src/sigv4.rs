@@ -23,11 +23,9 @@
 //! - The check of the request date against the current time (clock skew) is not done here.
 
 use hmac::{Hmac, Mac};
-use std::time::SystemTime;
-
 use sha2::{Digest, Sha256};
 
-use crate::jwt::epoch;
+pub use crate::dates::amz_date;
 
 /// The only algorithm accepted in the `Authorization` header.
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
@@ -49,6 +47,7 @@ pub struct SignedRequestParts<'a> {
 
 /// What a successful [`verify`] found out about the request.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Verified {
     /// Access key id from the credential scope.
     pub access_key_id: String,
@@ -68,6 +67,7 @@ pub struct Verified {
 
 /// The fields of a parsed `Authorization: AWS4-HMAC-SHA256 …` header value.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ParsedAuthorization {
     /// Access key id (first element of `Credential`).
     pub access_key_id: String,
@@ -399,28 +399,6 @@ fn is_amz_date(s: &str) -> bool {
         && b[8] == b'T'
         && b[15] == b'Z'
         && b[..8].iter().chain(&b[9..15]).all(u8::is_ascii_digit)
-}
-
-/// A time as `x-amz-date` wants it: `YYYYMMDD'T'HHMMSS'Z'` (UTC), e.g. to sign a request by
-/// hand in a test.
-pub fn amz_date(t: SystemTime) -> String {
-    let secs = epoch(t) as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
 }
 
 /// Trims the value and collapses each internal run of ASCII whitespace (including folded

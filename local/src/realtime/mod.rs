@@ -24,7 +24,7 @@ use tracing::Instrument;
 
 use crate::auth::{AuthFailure, AuthInput};
 use crate::http::{header_pairs, json_response};
-use crate::server::Server;
+use crate::state::ServerState;
 
 /// The subprotocol AppSync speaks.
 const SUBPROTOCOL: &str = "graphql-ws";
@@ -34,7 +34,7 @@ static SOCKETS: AtomicU64 = AtomicU64::new(1);
 
 /// Answers a WebSocket upgrade on the realtime paths.
 pub(crate) async fn upgrade(
-    State(server): State<Arc<Server>>,
+    State(server): State<Arc<ServerState>>,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     uri: Uri,
     headers: HeaderMap,

@@ -28,7 +28,7 @@ use tokio::time::{Interval, MissedTickBehavior, Sleep};
 
 use crate::auth::{AuthInput, Identity};
 use crate::faults::SocketCommand;
-use crate::server::Server;
+use crate::state::ServerState;
 
 use super::handshake::object_pairs;
 
@@ -46,7 +46,7 @@ pub(super) async fn refuse_protocol(mut socket: WebSocket) {
 /// Serves one socket until it closes. `auth` is the handshake's outcome (the identity, or
 /// the message of the `connection_error` to answer `connection_init` with).
 pub(super) async fn run(
-    server: Arc<Server>,
+    server: Arc<ServerState>,
     socket: WebSocket,
     auth: Result<Identity, String>,
     commands: broadcast::Receiver<SocketCommand>,
@@ -119,7 +119,7 @@ enum Input {
 }
 
 struct Connection {
-    server: Arc<Server>,
+    server: Arc<ServerState>,
     socket: WebSocket,
     auth: Result<Identity, String>,
     /// `None` once the fault channel closed.

@@ -1,0 +1,405 @@
+//! [`LocalAppSyncBuilder`]: the settings of a local AppSync, and their check, which turns them
+//! into the state a server runs with.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+use std::future::Future;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use serde_json::Value;
+use tokio::sync::broadcast;
+
+use crate::auth::{
+    ApiKey, AuthMode, Authenticator, IamCredential, Lambda, LambdaAuthRequest, LambdaAuthResponse,
+    LambdaAuthorizer, OidcIssuer, UserPool, MAX_LAMBDA_TTL,
+};
+use crate::engine::{Core, Engine};
+use crate::error::{Error, ResolverError};
+use crate::faults::Faults;
+use crate::jwt::SigningKey;
+use crate::resolver::{resolver, Resolver, ResolverRequest};
+use crate::schema::SchemaModel;
+use crate::state::{RealtimeSettings, ServerState};
+use crate::store::Store;
+
+/// What [`LocalAppSyncBuilder::prepare`] gives: the state to serve (its `auth.hosts` hold only
+/// the public host until the port is known) and whether to serve TLS.
+pub(crate) struct Prepared {
+    pub state: ServerState,
+    pub tls: bool,
+}
+
+/// Configures a [`LocalAppSync`](crate::LocalAppSync). Setters never fail; [`LocalAppSyncBuilder::start`] reports
+/// every problem.
+pub struct LocalAppSyncBuilder {
+    sdl: Option<Result<String, String>>,
+    default_mode: AuthMode,
+    additional: Vec<AuthMode>,
+    api_keys: Vec<ApiKey>,
+    user_pool: Option<(String, String)>,
+    oidc: Option<(String, Option<String>)>,
+    iam: Vec<IamCredential>,
+    lambda: Option<LambdaAuthorizer>,
+    lambda_validation: Option<String>,
+    lambda_ttl: Duration,
+    resolvers: Vec<(String, String, Resolver)>,
+    region: String,
+    realtime: RealtimeSettings,
+    tls: bool,
+    public_host: Option<String>,
+}
+
+impl fmt::Debug for LocalAppSyncBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LocalAppSyncBuilder")
+            .field("default_mode", &self.default_mode)
+            .field("additional", &self.additional)
+            .field("region", &self.region)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for LocalAppSyncBuilder {
+    fn default() -> Self {
+        LocalAppSyncBuilder {
+            sdl: None,
+            default_mode: AuthMode::ApiKey,
+            additional: Vec::new(),
+            api_keys: Vec::new(),
+            user_pool: None,
+            oidc: None,
+            iam: Vec::new(),
+            lambda: None,
+            lambda_validation: None,
+            lambda_ttl: Duration::ZERO,
+            resolvers: Vec::new(),
+            region: "us-east-1".to_owned(),
+            realtime: RealtimeSettings::default(),
+            tls: false,
+            public_host: None,
+        }
+    }
+}
+
+impl LocalAppSyncBuilder {
+    /// The schema as SDL text (the AWS prelude is added).
+    pub fn schema(mut self, sdl: impl Into<String>) -> Self {
+        self.sdl = Some(Ok(sdl.into()));
+        self
+    }
+
+    /// The schema from a file.
+    pub fn schema_file(mut self, path: impl AsRef<Path>) -> Self {
+        let p = path.as_ref();
+        self.sdl = Some(
+            std::fs::read_to_string(p)
+                .map_err(|e| format!("cannot read schema {}: {e}", p.display())),
+        );
+        self
+    }
+
+    /// The default auth mode (`API_KEY` unless set).
+    pub fn default_auth_mode(mut self, mode: AuthMode) -> Self {
+        self.default_mode = mode;
+        self
+    }
+
+    /// Additional auth modes.
+    pub fn additional_auth_modes(mut self, modes: impl IntoIterator<Item = AuthMode>) -> Self {
+        self.additional.extend(modes);
+        self
+    }
+
+    /// An API key that never expires.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_keys.push(ApiKey {
+            key: key.into(),
+            expires: None,
+        });
+        self
+    }
+
+    /// An API key that expires at `expires`.
+    pub fn api_key_expiring(mut self, key: impl Into<String>, expires: SystemTime) -> Self {
+        self.api_keys.push(ApiKey {
+            key: key.into(),
+            expires: Some(expires),
+        });
+        self
+    }
+
+    /// Runs a Cognito user pool with this id (e.g. `us-east-1_local`) and app client id; the
+    /// server makes its signing key and mints its tokens ([`LocalAppSync::user_pool_token`](crate::LocalAppSync::user_pool_token)).
+    pub fn user_pool(mut self, pool_id: impl Into<String>, client_id: impl Into<String>) -> Self {
+        self.user_pool = Some((pool_id.into(), client_id.into()));
+        self
+    }
+
+    /// Holds the key of an OIDC issuer (tokens from [`LocalAppSync::oidc_token`](crate::LocalAppSync::oidc_token)); with a client
+    /// id, tokens must name it in `aud` or `client_id`.
+    pub fn oidc_issuer(mut self, issuer: impl Into<String>, client_id: Option<String>) -> Self {
+        self.oidc = Some((issuer.into(), client_id));
+        self
+    }
+
+    /// IAM credentials the server accepts (with their session token, if temporary).
+    pub fn iam_credentials(
+        mut self,
+        access_key_id: impl Into<String>,
+        secret_access_key: impl Into<String>,
+        session_token: Option<String>,
+    ) -> Self {
+        self.iam.push(IamCredential {
+            access_key_id: access_key_id.into(),
+            secret: secret_access_key.into(),
+            session_token,
+        });
+        self
+    }
+
+    /// The Lambda authorizer.
+    pub fn lambda_authorizer<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn(LambdaAuthRequest) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = LambdaAuthResponse> + Send + 'static,
+    {
+        self.lambda = Some(Arc::new(move |r| Box::pin(f(r))));
+        self
+    }
+
+    /// AppSync's `identityValidationExpression`: a regular expression (Rust `regex` syntax)
+    /// that the whole `Authorization` value must match before the Lambda authorizer is
+    /// called; a token that does not is refused with 401 and the authorizer is not called.
+    pub fn lambda_identity_validation_expression(mut self, regex: impl Into<String>) -> Self {
+        self.lambda_validation = Some(regex.into());
+        self
+    }
+
+    /// AppSync's `authorizerResultTtlInSeconds`: how long the authorizer's answer for a token
+    /// is reused without calling it again (default zero: every request calls it). An answer's
+    /// [`LambdaAuthResponse::ttl_override`] wins; AppSync allows at most an hour.
+    pub fn lambda_authorizer_result_ttl(mut self, ttl: Duration) -> Self {
+        self.lambda_ttl = ttl;
+        self
+    }
+
+    /// A public host name (e.g. `api.example.com`, with `:PORT` if not the default) under
+    /// which clients reach this server through a proxy: realtime auth objects may name it as
+    /// their `host`, besides `127.0.0.1:PORT` and `localhost:PORT`.
+    pub fn public_host(mut self, host: impl Into<String>) -> Self {
+        self.public_host = Some(host.into());
+        self
+    }
+
+    /// A resolver for `Type.field`, replacing the default one.
+    pub fn resolver<F, Fut>(
+        mut self,
+        type_name: impl Into<String>,
+        field: impl Into<String>,
+        f: F,
+    ) -> Self
+    where
+        F: Fn(ResolverRequest) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Value, ResolverError>> + Send + 'static,
+    {
+        self.resolvers
+            .push((type_name.into(), field.into(), resolver(f)));
+        self
+    }
+
+    /// The region IAM signatures must name (default `us-east-1`).
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = region.into();
+        self
+    }
+
+    /// How often `ka` frames are sent (default 60 s).
+    pub fn keep_alive_interval(mut self, every: Duration) -> Self {
+        self.realtime.keep_alive = every;
+        self
+    }
+
+    /// The `connectionTimeoutMs` announced in `connection_ack` (default 300 s).
+    pub fn connection_timeout(mut self, timeout: Duration) -> Self {
+        self.realtime.connection_timeout = timeout;
+        self
+    }
+
+    /// Subscriptions per socket before `MaxSubscriptionsReachedError` (default 100).
+    pub fn max_subscriptions_per_connection(mut self, n: usize) -> Self {
+        self.realtime.max_subscriptions = n;
+        self
+    }
+
+    /// Refuse a bad realtime handshake with HTTP 401 at the upgrade, instead of accepting and
+    /// answering `connection_init` with a `connection_error` (AppSync does both).
+    pub fn reject_bad_handshake_at_upgrade(mut self, reject: bool) -> Self {
+        self.realtime.reject_at_upgrade = reject;
+        self
+    }
+
+    /// Serves HTTPS and WSS with a self-signed certificate for `localhost` and `127.0.0.1`
+    /// (get it with [`LocalAppSync::tls_certificate_pem`](crate::LocalAppSync::tls_certificate_pem) to trust it).
+    pub fn tls(mut self, tls: bool) -> Self {
+        self.tls = tls;
+        self
+    }
+
+    /// Checks every setting and builds the state; every problem is reported at once.
+    pub(crate) fn prepare(self) -> Result<Prepared, Error> {
+        let mut problems = Vec::new();
+        let sdl = match self.sdl {
+            Some(Ok(s)) => Some(s),
+            Some(Err(e)) => {
+                problems.push(e);
+                None
+            }
+            None => {
+                problems.push("no schema: call .schema(sdl) or .schema_file(path)".to_owned());
+                None
+            }
+        };
+        let mut modes: BTreeSet<AuthMode> = self.additional.iter().copied().collect();
+        modes.insert(self.default_mode);
+        for m in modes.iter().filter(|m| !m.is_appsync()) {
+            problems.push(format!(
+                "{m} is not an AppSync authorization type: an API's modes are API_KEY, AWS_IAM, \
+                 AMAZON_COGNITO_USER_POOLS, OPENID_CONNECT and AWS_LAMBDA"
+            ));
+        }
+        if modes.contains(&AuthMode::ApiKey) && self.api_keys.is_empty() {
+            problems.push("API_KEY is enabled but no API key is set: call .api_key(..)".to_owned());
+        }
+        if modes.contains(&AuthMode::UserPools) && self.user_pool.is_none() {
+            problems.push(
+                "AMAZON_COGNITO_USER_POOLS is enabled but no user pool is set: call .user_pool(..)"
+                    .to_owned(),
+            );
+        }
+        if modes.contains(&AuthMode::Oidc) && self.oidc.is_none() {
+            problems.push(
+                "OPENID_CONNECT is enabled but no issuer is set: call .oidc_issuer(..)".to_owned(),
+            );
+        }
+        if modes.contains(&AuthMode::Iam) && self.iam.is_empty() {
+            problems.push(
+                "AWS_IAM is enabled but no credentials are set: call .iam_credentials(..)"
+                    .to_owned(),
+            );
+        }
+        if modes.contains(&AuthMode::Lambda) && self.lambda.is_none() {
+            problems.push(
+                "AWS_LAMBDA is enabled but no authorizer is set: call .lambda_authorizer(..)"
+                    .to_owned(),
+            );
+        }
+        if self.lambda_ttl > MAX_LAMBDA_TTL {
+            problems.push(format!(
+                "lambda_authorizer_result_ttl({:?}): AppSync allows at most 3600 s",
+                self.lambda_ttl
+            ));
+        }
+        let validation = match self.lambda_validation.as_deref().map(|r| {
+            // Anchored, so that the expression speaks for the whole token.
+            regex::Regex::new(&format!("^(?:{r})$")).map_err(|e| (r, e))
+        }) {
+            Some(Ok(re)) => Some(re),
+            Some(Err((r, e))) => {
+                problems.push(format!(
+                    "lambda_identity_validation_expression({r:?}) is not a valid regex: {e}"
+                ));
+                None
+            }
+            None => None,
+        };
+        if let Some(h) = &self.public_host {
+            if h.is_empty() || h.contains(['/', ' ', '@']) {
+                problems.push(format!(
+                    "public_host({h:?}): give a host name, with :PORT if it is not the default"
+                ));
+            }
+        }
+        let sole_user_pools = modes.len() == 1 && self.default_mode == AuthMode::UserPools;
+        let model = match sdl.map(|s| SchemaModel::parse(&s, self.default_mode, sole_user_pools)) {
+            Some(Ok(m)) => Some(m),
+            Some(Err(e)) => {
+                problems.push(e);
+                None
+            }
+            None => None,
+        };
+        let mut resolvers = HashMap::new();
+        if let Some(m) = &model {
+            for (t, f, r) in self.resolvers {
+                if m.field(&t, &f).is_none() {
+                    problems.push(format!(
+                        "resolver for {t}.{f}: the schema has no such field"
+                    ));
+                }
+                resolvers.insert((t, f), r);
+            }
+        }
+        let user_pool = self.user_pool.and_then(|(pool_id, client_id)| {
+            Some(UserPool {
+                issuer: format!(
+                    "https://cognito-idp.{}.amazonaws.com/{pool_id}",
+                    self.region
+                ),
+                pool_id,
+                client_id,
+                key: signing_key("local-user-pool", &mut problems)?,
+            })
+        });
+        let oidc = self.oidc.and_then(|(issuer, client_id)| {
+            Some(OidcIssuer {
+                issuer,
+                client_id,
+                key: signing_key("local-oidc", &mut problems)?,
+            })
+        });
+        let (Some(model), true) = (model, problems.is_empty()) else {
+            return Err(Error::new(format!(
+                "appsync-local cannot start:\n  {}",
+                problems.join("\n  ")
+            )));
+        };
+        let engine = Engine::build(Core {
+            model,
+            store: Store::default(),
+            resolvers,
+            events: broadcast::channel(1024).0,
+        })
+        .map_err(Error::new)?;
+        Ok(Prepared {
+            state: ServerState {
+                engine,
+                auth: Authenticator {
+                    modes,
+                    api_keys: self.api_keys,
+                    iam: self.iam,
+                    user_pool,
+                    oidc,
+                    lambda: self.lambda.map(|authorizer| Lambda {
+                        authorizer,
+                        validation,
+                        default_ttl: self.lambda_ttl,
+                        cache: Default::default(),
+                    }),
+                    region: self.region,
+                    max_skew: Duration::from_secs(300),
+                    hosts: self.public_host.into_iter().collect(),
+                },
+                faults: Faults::default(),
+                realtime: self.realtime,
+            },
+            tls: self.tls,
+        })
+    }
+}
+
+/// A fresh signing key, or the problem generating it.
+fn signing_key(kid: &str, problems: &mut Vec<String>) -> Option<SigningKey> {
+    SigningKey::generate(kid).map_err(|e| problems.push(e)).ok()
+}
