@@ -181,6 +181,11 @@ pub(crate) struct Target {
     /// The auth mode, as config files spell it [default: the endpoint's own]
     #[arg(long, short = 'a', value_name = "MODE", ignore_case = true, value_parser = auth_mode_parser())]
     pub auth_mode: Option<AuthMode>,
+    /// GraphQL: pick the mode as Amplify's multi-auth does — the first of user pools, OIDC,
+    /// IAM, API key and Lambda that the API enables and the given credentials allow, the next
+    /// one on an unauthorized answer
+    #[arg(long, conflicts_with = "auth_mode")]
+    pub multi_auth: bool,
 }
 
 fn auth_mode_parser() -> impl TypedValueParser<Value = AuthMode> {

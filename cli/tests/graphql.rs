@@ -305,3 +305,25 @@ fn documents_and_variables_come_from_files_and_stdin() {
         .one_error_line()
         .contains("cannot read the document from missing.graphql"));
 }
+
+#[test]
+fn multi_auth_picks_the_first_mode_the_credentials_allow() {
+    let s = Serve::start("multi-auth", &[]);
+    let alice = s.get("/tokens/user_pool/alice");
+    // With a user-pool token, user pools come first (and may read privateNotes).
+    let r = s.run(&["query", "--multi-auth", "--token", &alice, "-v", LIST]);
+    r.code(0);
+    assert!(
+        r.stderr.contains("AMAZON_COGNITO_USER_POOLS"),
+        "{}",
+        r.stderr
+    );
+    // Without, the API key (the only other thing given here).
+    let r = s.run(&["query", "--multi-auth", "-v", LIST]);
+    r.code(0);
+    assert!(r.stderr.contains("API_KEY"), "{}", r.stderr);
+    // Not with --auth-mode, and not for REST.
+    s.run(&["query", "--multi-auth", "-a", "API_KEY", LIST])
+        .code(2);
+    s.run(&["rest", "GET", "/x", "--multi-auth"]).code(2);
+}

@@ -186,7 +186,8 @@ pub enum AuthStrategy {
     /// Amplify's multi-auth: the first mode, in the order user pools, OIDC, IAM, API key,
     /// Lambda, that the operation allows (a typed operation's schema modes; for untyped calls,
     /// any), the API enables, and the client has a key, credentials or a token provider for;
-    /// on an unauthorized answer (HTTP 401/403, or `Unauthorized` errors), the next one.
+    /// the next one when that provider fails, or on an unauthorized answer (HTTP 401/403, or
+    /// `Unauthorized` errors).
     /// Subscriptions pick once per start, moving on when the start is refused as unauthorized.
     Multi,
 }

@@ -176,13 +176,17 @@ impl<T: serde::de::DeserializeOwned> GraphQLCall<T> {
     }
 }
 
-/// Whether an answer refuses the mode it was sent in: HTTP 401/403, or an `Unauthorized`
-/// (`UnauthorizedException`) error entry, AppSync's field-level denial.
+/// Whether multi-auth moves on from this outcome: the mode's credentials or token could not be
+/// had (a provider failed or has none), or the answer refuses the mode: HTTP 401/403, or an
+/// `Unauthorized` (`UnauthorizedException`) error entry, AppSync's field-level denial.
 fn refused<T>(result: &crate::Result<Response<T>>) -> bool {
     match result {
-        Err(e) => e.status_code().is_some_and(|s| {
-            s == http::StatusCode::UNAUTHORIZED || s == http::StatusCode::FORBIDDEN
-        }),
+        Err(e) => {
+            e.is_auth()
+                || e.status_code().is_some_and(|s| {
+                    s == http::StatusCode::UNAUTHORIZED || s == http::StatusCode::FORBIDDEN
+                })
+        }
         Ok(r) => r.errors.iter().any(|e| {
             matches!(
                 e.error_type.as_deref(),

@@ -258,3 +258,22 @@ async fn a_subscription_picks_once_per_start_and_moves_on_when_refused() {
     let ev = within("the event", sub.next()).await.unwrap().unwrap();
     assert!(matches!(ev, SubscriptionEvent::Data(_)), "{ev:?}");
 }
+
+#[tokio::test]
+async fn a_failing_provider_counts_as_a_mode_the_client_cannot_send() {
+    let local = local().await;
+    let client = bare(&local)
+        .token_provider(
+            AuthMode::UserPools,
+            token_fn(|_| async { Err("nobody is signed in".into()) }),
+        )
+        .auth_strategy(AuthStrategy::Multi)
+        .build()
+        .unwrap();
+    let r = client
+        .operation::<ListNotes>(NoVariables {})
+        .send()
+        .await
+        .unwrap();
+    assert!(r.errors.is_empty(), "IAM answered: {:?}", r.errors);
+}

@@ -91,6 +91,9 @@ fn apply_target(
     if let Some(m) = target.auth_mode {
         call = call.auth_mode(m);
     }
+    if target.multi_auth {
+        call = call.auth_strategy(appsync_client::AuthStrategy::Multi);
+    }
     call
 }
 

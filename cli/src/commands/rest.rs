@@ -12,6 +12,12 @@ use crate::setup;
 
 /// Sends the call and prints the answer.
 pub(crate) async fn run(args: RestArgs, ui: Ui) -> Result<u8, Failure> {
+    if args.target.multi_auth {
+        return Err(Failure::usage(
+            "--multi-auth is for GraphQL calls (query, mutate, subscribe); give REST calls \
+             --auth-mode, or none for the endpoint's own",
+        ));
+    }
     let method =
         http::Method::from_bytes(args.method.to_ascii_uppercase().as_bytes()).map_err(|_| {
             Failure::usage("METHOD is not an HTTP method (GET, POST, PUT, PATCH, DELETE, HEAD…)")

@@ -36,6 +36,9 @@ pub(crate) async fn run(args: SubscribeArgs, ui: Ui) -> Result<u8, Failure> {
     if let Some(m) = args.target.auth_mode {
         call = call.auth_mode(m);
     }
+    if args.target.multi_auth {
+        call = call.auth_strategy(appsync_client::AuthStrategy::Multi);
+    }
     for (k, v) in headers {
         call = call.header(k, v);
     }

@@ -221,11 +221,14 @@ impl<T: DeserializeOwned> SubscribeCall<T> {
     }
 }
 
-/// Whether a start was refused for its mode (so multi-auth may try the next): refused at the
-/// upgrade with 401/403, or with an `Unauthorized`-like error.
+/// Whether multi-auth may try the next mode after this failed start: the mode's credentials or
+/// token could not be had, or it was refused at the upgrade with 401/403, or with an
+/// `Unauthorized`-like error.
 fn refused(e: &Error) -> bool {
-    e.status_code()
-        .is_some_and(|s| s == http::StatusCode::UNAUTHORIZED || s == http::StatusCode::FORBIDDEN)
+    e.is_auth()
+        || e.status_code().is_some_and(|s| {
+            s == http::StatusCode::UNAUTHORIZED || s == http::StatusCode::FORBIDDEN
+        })
         || e.error_type()
             .is_some_and(|t| t == "Unauthorized" || t.contains("UnauthorizedException"))
 }
