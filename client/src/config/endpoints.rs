@@ -10,13 +10,17 @@ use super::{host_header, redacted_raw_url, redacted_url};
 use crate::secret::Secret;
 use appsync_types::AuthMode;
 
-/// Whether an endpoint is an AppSync GraphQL API or an API Gateway REST API.
+/// Whether an endpoint is an AppSync GraphQL API, an API Gateway REST API, or an AppSync
+/// Events API.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum EndpointType {
     /// An AppSync GraphQL API (`endpointType: "GraphQL"`).
     GraphQL,
     /// An API Gateway REST (or HTTP) API (`endpointType: "REST"`).
     Rest,
+    /// An AppSync Events API (Gen2 `custom.events`): channels to publish to and subscribe on.
+    Events,
 }
 
 impl EndpointType {
@@ -25,6 +29,7 @@ impl EndpointType {
         match self {
             EndpointType::GraphQL => "GraphQL",
             EndpointType::Rest => "REST",
+            EndpointType::Events => "Events",
         }
     }
 }
@@ -64,6 +69,12 @@ impl EndpointConfig {
     /// Starts a REST endpoint for [`ConfigBuilder::endpoint`](super::ConfigBuilder::endpoint); `url` includes the stage.
     pub fn rest(name: impl Into<String>, url: impl Into<String>) -> EndpointBuilder {
         EndpointBuilder::new(name.into(), EndpointType::Rest, url.into())
+    }
+
+    /// Starts an AppSync Events endpoint for [`ConfigBuilder::endpoint`](super::ConfigBuilder::endpoint); `url`
+    /// is its HTTP endpoint, `https://<id>.appsync-api.<region>.amazonaws.com/event`.
+    pub fn events(name: impl Into<String>, url: impl Into<String>) -> EndpointBuilder {
+        EndpointBuilder::new(name.into(), EndpointType::Events, url.into())
     }
 
     /// The name (`apiName`) calls choose it by.
@@ -457,7 +468,7 @@ pub(super) fn parse_url(raw: &str) -> std::result::Result<Url, String> {
 pub(crate) fn region_from_host(endpoint_type: EndpointType, url: &Url) -> Option<String> {
     let host = url.host_str()?;
     let service = match endpoint_type {
-        EndpointType::GraphQL => "appsync-api",
+        EndpointType::GraphQL | EndpointType::Events => "appsync-api",
         EndpointType::Rest => "execute-api",
     };
     let rest = host

@@ -1,4 +1,4 @@
-//! Amplify Gen2 `amplify_outputs.json` (schema version 1.x): `data`, `custom.API`, `rest_api`, `auth`.
+//! Amplify Gen2 `amplify_outputs.json` (schema version 1.x): `data`, `custom.API`, `custom.events`, `rest_api`, `auth`.
 
 use serde_json::{Map, Value};
 
@@ -30,6 +30,9 @@ const REST_API_KEYS: FieldKeys = FieldKeys {
     enabled_modes: "authorization_types",
     realtime_url: "realtime_url",
 };
+
+/// The name of the Gen2 Events API (`custom.events`).
+pub(crate) const EVENTS_API_NAME: &str = "events";
 
 /// `custom.API` entries use the Gen1 `awsAPIPlugin` key names.
 const CUSTOM_API_KEYS: FieldKeys = FieldKeys::GEN1;
@@ -115,6 +118,29 @@ pub(super) fn parse(obj: &Map<String, Value>) -> Result<Config> {
                 keys: CUSTOM_API_KEYS,
             });
         }
+    }
+
+    // AppSync Events: `custom.events`, as Amplify JS reads it (`url`, `aws_region`,
+    // `default_authorization_type`, `api_key`).
+    if let Some(events) = r
+        .object(obj, "custom", "")
+        .and_then(|c| c.get("events"))
+        .and_then(|v| r.as_object(v, "custom.events"))
+    {
+        builder = builder
+            .endpoint(EndpointBuilder {
+                name: EVENTS_API_NAME.to_owned(),
+                endpoint_type: EndpointType::Events,
+                url: r.string(events, "url", "custom.events"),
+                region: r.string(events, "aws_region", "custom.events"),
+                authorization_type: r.string(events, "default_authorization_type", "custom.events"),
+                api_key: r.string(events, "api_key", "custom.events").map(Into::into),
+                enabled_modes: r.strings(events, "authorization_types", "custom.events"),
+                realtime_url: None,
+                key_path: "custom.events".to_owned(),
+                keys: DATA_KEYS,
+            })
+            .default_events(EVENTS_API_NAME);
     }
 
     // Amplify Flutter's own REST map.

@@ -41,6 +41,7 @@ pub struct Config {
     endpoints: Vec<EndpointConfig>,
     default_graphql: Option<String>,
     default_rest: Option<String>,
+    default_events: Option<String>,
     auth: AuthConfig,
     format: ConfigFormat,
     /// Shared: the document can be large and a `Config` is cloned into every client.
@@ -59,6 +60,7 @@ impl fmt::Debug for Config {
             .field("endpoints", &self.endpoints)
             .field("default_graphql", &self.default_graphql)
             .field("default_rest", &self.default_rest)
+            .field("default_events", &self.default_events)
             .field("auth", &self.auth)
             .field("format", &self.format)
             .field("raw_keys", &raw_keys)
@@ -140,6 +142,7 @@ impl Config {
         match endpoint_type {
             EndpointType::GraphQL => self.default_graphql.as_deref(),
             EndpointType::Rest => self.default_rest.as_deref(),
+            EndpointType::Events => self.default_events.as_deref(),
         }
     }
 
@@ -178,6 +181,7 @@ pub struct ConfigBuilder {
     endpoints: Vec<EndpointBuilder>,
     default_graphql: Option<String>,
     default_rest: Option<String>,
+    default_events: Option<String>,
     auth: AuthConfig,
     format: Option<ConfigFormat>,
 }
@@ -198,6 +202,12 @@ impl ConfigBuilder {
     /// The REST endpoint used when a call names none.
     pub fn default_rest(mut self, name: impl Into<String>) -> Self {
         self.default_rest = Some(name.into());
+        self
+    }
+
+    /// The Events endpoint used when a call names none and several are configured.
+    pub fn default_events(mut self, name: impl Into<String>) -> Self {
+        self.default_events = Some(name.into());
         self
     }
 
@@ -261,6 +271,7 @@ impl ConfigBuilder {
         for (ty, default) in [
             (EndpointType::GraphQL, &self.default_graphql),
             (EndpointType::Rest, &self.default_rest),
+            (EndpointType::Events, &self.default_events),
         ] {
             if let Some(d) = default {
                 match endpoints.iter().find(|e| &e.name == d) {
@@ -284,6 +295,7 @@ impl ConfigBuilder {
             endpoints,
             default_graphql: self.default_graphql,
             default_rest: self.default_rest,
+            default_events: self.default_events,
             auth: self.auth,
             format: self.format.unwrap_or(ConfigFormat::Builder),
             raw: None,

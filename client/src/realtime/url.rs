@@ -1,5 +1,5 @@
-//! The realtime (WebSocket) URL of a GraphQL endpoint (`appsync-protocol.md` §2.1), and the
-//! handshake's query-string form (§2.4, method 1).
+//! The realtime (WebSocket) URL of a GraphQL or Events endpoint (`appsync-protocol.md` §2.1,
+//! §2.9), and the handshake's query-string form (§2.4, method 1).
 
 use base64::Engine;
 use url::Url;
@@ -36,6 +36,16 @@ fn is_aws_host(host: &str) -> bool {
 /// `/realtime` is appended to the path. `https` maps to `wss` and `http` to `ws` (amplify-js
 /// maps `http` to `wss`, which breaks plain local servers). The query is kept.
 pub(crate) fn derive(graphql: &Url) -> Result<Url> {
+    derive_for(graphql, false)
+}
+
+/// [`derive`] for an Events URL (`…/event`): the host swaps the same way, and the path always
+/// gains `/realtime` (`/event/realtime`, on AWS hosts and custom domains alike).
+pub(crate) fn derive_events(events: &Url) -> Result<Url> {
+    derive_for(events, true)
+}
+
+fn derive_for(graphql: &Url, events: bool) -> Result<Url> {
     let scheme = match graphql.scheme() {
         "https" => "wss",
         "http" => "ws",
@@ -53,12 +63,14 @@ pub(crate) fn derive(graphql: &Url) -> Result<Url> {
     url = Url::parse(&rebuilt).map_err(|e| {
         Error::config(format!("the derived realtime URL is invalid: {e}")).with_source(e)
     })?;
-    if is_aws_host(&host) {
+    let aws = is_aws_host(&host);
+    if aws {
         let realtime_host = host.replacen(".appsync-api.", ".appsync-realtime-api.", 1);
         url.set_host(Some(&realtime_host)).map_err(|e| {
             Error::config(format!("the derived realtime host is invalid: {e}")).with_source(e)
         })?;
-    } else {
+    }
+    if events || !aws {
         let path = url.path().trim_end_matches('/').to_owned();
         url.set_path(&format!("{path}/realtime"));
     }
@@ -73,6 +85,9 @@ pub(crate) fn connect_url(endpoint: &EndpointConfig, proxy: Option<&Url>) -> Res
     }
     match endpoint.realtime_url() {
         Some(u) => Ok(u.clone()),
+        None if endpoint.endpoint_type() == crate::config::EndpointType::Events => {
+            derive_events(endpoint.url())
+        }
         None => derive(endpoint.url()),
     }
 }
@@ -102,6 +117,23 @@ mod tests {
 
     fn d(s: &str) -> String {
         derive(&Url::parse(s).unwrap()).unwrap().to_string()
+    }
+
+    #[test]
+    fn events_urls_gain_realtime_on_every_host() {
+        let e = |s: &str| derive_events(&Url::parse(s).unwrap()).unwrap().to_string();
+        assert_eq!(
+            e("https://abcdefghijklmnopqrstuvwxyz.appsync-api.us-east-1.amazonaws.com/event"),
+            "wss://abcdefghijklmnopqrstuvwxyz.appsync-realtime-api.us-east-1.amazonaws.com/event/realtime"
+        );
+        assert_eq!(
+            e("https://events.example.com/event"),
+            "wss://events.example.com/event/realtime"
+        );
+        assert_eq!(
+            e("http://127.0.0.1:9/event"),
+            "ws://127.0.0.1:9/event/realtime"
+        );
     }
 
     #[test]
