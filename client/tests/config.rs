@@ -320,8 +320,8 @@ fn doc_examples_filled_in_load() {
         assert_eq!(e.name(), ex.name, "{}", ex.file);
         assert_eq!(e.endpoint_type(), ex.ty, "{}", ex.file);
         let url = match ex.ty {
-            EndpointType::GraphQL => GRAPHQL_URL,
             EndpointType::Rest => REST_URL,
+            _ => GRAPHQL_URL,
         };
         assert_eq!(e.url().as_str(), url, "{}", ex.file);
         assert_eq!(e.region(), Some("us-west-2"), "{}", ex.file);
@@ -1332,4 +1332,31 @@ fn debug_redacts_url_queries_and_user_info() {
         all.contains("wss://xyz.appsync-realtime-api.us-west-2.amazonaws.com/graphql?<redacted>"),
         "{all}"
     );
+}
+
+/// Gen2 `custom.events` is the Events endpoint `events` (Amplify JS reads the same keys).
+#[test]
+fn gen2_custom_events_is_the_events_endpoint() {
+    let config = Config::from_json_str(
+        r#"{"version": "1.3",
+            "custom": {"events": {
+              "url": "https://abcdefghijklmnopqrstuvwxyz.appsync-api.eu-west-1.amazonaws.com/event",
+              "aws_region": "eu-west-1",
+              "default_authorization_type": "API_KEY",
+              "api_key": "da2-eventskey"}}}"#,
+    )
+    .unwrap();
+    let e = config.endpoint("events").expect("the events endpoint");
+    assert_eq!(e.endpoint_type(), EndpointType::Events);
+    assert_eq!(e.region(), Some("eu-west-1"));
+    assert_eq!(e.authorization_type(), AuthMode::ApiKey);
+    assert!(e.has_api_key());
+    assert_eq!(
+        config.default_endpoint(EndpointType::Events),
+        Some("events")
+    );
+    let bad = Config::from_json_str(r#"{"version": "1", "custom": {"events": {"url": 7}}}"#)
+        .unwrap_err()
+        .to_string();
+    assert!(bad.contains("custom.events"), "{bad}");
 }
