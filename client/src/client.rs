@@ -17,6 +17,7 @@ use crate::auth::{Auth, TokenKind, TokenProvider};
 use crate::config::{is_loopback, Config};
 use crate::endpoint::AuthStrategy;
 use crate::error::Result;
+use crate::events::EventsApi;
 use crate::graphql::GraphQLCall;
 use crate::headers::{parse_headers, HeaderProvider, Headers, Interceptor};
 use crate::operation::{GraphQLRequest, Operation};
@@ -171,6 +172,27 @@ impl Client {
     /// The REST API of that name (`apiName`).
     pub fn rest(&self, api_name: impl Into<String>) -> RestApi {
         RestApi::new(self.http_layers(), Some(api_name.into()))
+    }
+
+    /// The AppSync Events API of that name (`apiName`; Gen2's `custom.events` is `"events"`).
+    pub fn events(&self, api_name: impl Into<String>) -> EventsApi {
+        EventsApi::new(self.events_layers(), Some(api_name.into()))
+    }
+
+    /// The Events API chosen by the selection rules (the only one, the default, or by the mode
+    /// given on each call).
+    pub fn events_default(&self) -> EventsApi {
+        EventsApi::new(self.events_layers(), None)
+    }
+
+    /// What Events calls use: the configuration, the transport (HTTP publishes) and the
+    /// sockets.
+    fn events_layers(&self) -> (Arc<Config>, Arc<Transport>, Arc<Realtime>) {
+        (
+            self.inner.config.clone(),
+            self.inner.transport.clone(),
+            self.inner.realtime.clone(),
+        )
     }
 
     /// The REST API chosen by the selection rules (the only one, the default, or by the mode

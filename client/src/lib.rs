@@ -30,10 +30,12 @@
 //! the layers of this crate.
 
 pub mod auth;
+mod channel;
 mod client;
 pub mod config;
 mod endpoint;
 mod error;
+mod events;
 mod graphql;
 mod headers;
 mod operation;
@@ -48,18 +50,21 @@ pub use auth::token::{token_fn, StaticToken};
 pub use auth::{
     AuthMode, IdentityNotifier, PermanentError, Token, TokenKind, TokenProvider, TokenRequest,
 };
+pub use channel::{FailedEvent, PublishResult, PublishedEvent, MAX_PUBLISH_EVENTS};
 pub use client::{Client, ClientBuilder};
 pub use config::{Config, EndpointConfig, EndpointType};
 pub use endpoint::AuthStrategy;
 pub use error::{BoxError, Error, Result};
+pub use events::{EventsApi, PublishCall};
 pub use graphql::GraphQLCall;
 pub use headers::{headers_fn, HeaderProvider, HeadersFn, Interceptor, RequestContext};
 pub use operation::{
     GraphQLError, GraphQLRequest, Location, Operation, OperationKind, PathSegment, Response,
 };
 pub use realtime::{
-    ConnectionState, ConnectionStates, Disruption, HandshakeMethod, RealtimeOptions,
-    ReconnectPolicy, SubscribeCall, Subscription, SubscriptionEvent,
+    ChannelEvent, ChannelSubscribeCall, ChannelSubscription, ConnectionState, ConnectionStates,
+    Disruption, HandshakeMethod, RealtimeOptions, ReconnectPolicy, SubscribeCall, Subscription,
+    SubscriptionEvent,
 };
 pub use rest::{RestApi, RestCall, RestResponse};
 pub use secret::Secret;

@@ -84,6 +84,23 @@ impl CallOptions {
         )
     }
 
+    /// The endpoint of type `ty` and the mode these options choose (rules in `endpoint.rs`).
+    pub(crate) fn select_of<'a>(
+        &self,
+        config: &'a Config,
+        ty: EndpointType,
+    ) -> Result<Selected<'a>> {
+        select(
+            config,
+            ty,
+            Want {
+                api_name: self.api_name.as_deref(),
+                auth_mode: self.auth_mode,
+                ..Want::default()
+            },
+        )
+    }
+
     /// The GraphQL endpoint and mode these options choose (rules in `endpoint.rs`), checked
     /// against a typed operation's allowed modes unless the call skips the check.
     pub(crate) fn select_graphql<'a>(

@@ -25,8 +25,8 @@ pub(crate) trait Authorizer: Send + Sync + 'static {
     /// The handshake's object.
     fn connect_auth(&self) -> BoxFuture<'_, Result<AuthObject>>;
 
-    /// A `start`'s object for this exact `data` string (IAM signs it), with the subscription's
-    /// own headers.
+    /// A `start`'s (or an Events `subscribe`'s or `publish`'s) object for this exact body (IAM
+    /// signs it: GraphQL's `data` string, Events' `{"channel"…}`), with the call's own headers.
     fn start_auth<'a>(
         &'a self,
         data: &'a str,
@@ -53,6 +53,8 @@ pub(crate) struct ClientAuthorizer {
     api_name: String,
     key_path: String,
     graphql_url: Url,
+    /// GraphQL, or Events (whose handshake signs the endpoint URL itself).
+    endpoint_type: EndpointType,
     region: Option<String>,
     mode: AuthMode,
     api_key: Option<Secret>,
@@ -78,6 +80,7 @@ impl ClientAuthorizer {
             api_name: endpoint.name().to_owned(),
             key_path: endpoint.key_path().to_owned(),
             graphql_url: endpoint.url().clone(),
+            endpoint_type: endpoint.endpoint_type(),
             region: endpoint.region().map(str::to_owned),
             api_key: api_key.or_else(|| endpoint.api_key().cloned()),
             auth,
@@ -95,7 +98,7 @@ impl ClientAuthorizer {
     fn context(&self) -> RequestContext {
         RequestContext {
             api_name: self.api_name.clone(),
-            endpoint_type: EndpointType::GraphQL,
+            endpoint_type: self.endpoint_type,
             auth_mode: self.mode,
             attempt: 0,
         }
@@ -206,8 +209,11 @@ impl Authorizer for ClientAuthorizer {
                     let mut url = self.graphql_url.clone();
                     url.set_query(None);
                     url.set_fragment(None);
-                    let path = format!("{}/connect", url.path().trim_end_matches('/'));
-                    url.set_path(&path);
+                    // GraphQL signs `<url>/connect`; Events signs its `/event` URL itself.
+                    if self.endpoint_type != EndpointType::Events {
+                        let path = format!("{}/connect", url.path().trim_end_matches('/'));
+                        url.set_path(&path);
+                    }
                     self.signed(&url, Bytes::from_static(b"{}"), HeaderMap::new())
                         .await
                 }

@@ -4,6 +4,7 @@
 
 mod auth;
 mod buffer;
+mod channel;
 mod connection;
 mod failure;
 mod ids;
@@ -21,6 +22,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::{broadcast, mpsc};
 
+pub use channel::{ChannelEvent, ChannelSubscribeCall, ChannelSubscription};
 pub use failure::Disruption;
 pub use options::{HandshakeMethod, RealtimeOptions, ReconnectPolicy};
 pub use state::{ConnectionState, ConnectionStates};
@@ -28,7 +30,8 @@ pub use subscription::{SubscribeCall, Subscription, SubscriptionEvent};
 
 use self::auth::ClientAuthorizer;
 use self::buffer::Shared;
-use self::connection::{ActorConfig, Command, Handle, Reply, SubRequest};
+use self::connection::{ActorConfig, Command, Handle, PubReply, PublishRequest, Reply, SubRequest};
+use self::protocol::Dialect;
 use self::socket::WsConnector;
 use self::state::StateEvent;
 use crate::auth::Auth;
@@ -168,17 +171,13 @@ impl Realtime {
         ConnectionStates::new(self.states.subscribe())
     }
 
-    /// Starts a subscription on a socket of its key: an open one that is not full, else a new
-    /// one. Resolves after `start_ack`.
-    pub(crate) async fn subscribe(
+    /// The key and identity of the sockets a call on `endpoint` in `mode` may share.
+    fn socket_key(
         &self,
         endpoint: &EndpointConfig,
         mode: AuthMode,
         call: &CallOptions,
-        data: String,
-    ) -> Result<(mpsc::UnboundedSender<Command>, Arc<Shared>, u64)> {
-        // Bad headers are the caller's mistake: say so now rather than at every start.
-        parse_headers(&call.headers)?;
+    ) -> Result<(::url::Url, SocketKey, Identity)> {
         let connect_url = url::connect_url(endpoint, self.proxy.as_ref())?;
         let token_kind = match mode {
             AuthMode::UserPools => Some(self.auth.token_kind(mode, false, call.token_kind)),
@@ -194,6 +193,79 @@ impl Realtime {
             api_key: call.api_key.clone(),
             auth_token: call.auth_token.clone(),
         };
+        Ok((connect_url, key, identity))
+    }
+
+    /// Events: publishes over a socket of its key (an open one, subscriptions or not, else a
+    /// new one). Resolves with the server's answer.
+    pub(crate) async fn publish(
+        &self,
+        endpoint: &EndpointConfig,
+        mode: AuthMode,
+        call: &CallOptions,
+        channel: Arc<str>,
+        events: Arc<[String]>,
+    ) -> Result<crate::channel::PublishResult> {
+        parse_headers(&call.headers)?;
+        let (connect_url, key, identity) = self.socket_key(endpoint, mode, call)?;
+        let headers: Arc<[(String, String)]> = call.headers.clone().into();
+        let pub_key = NEXT_KEY.fetch_add(1, Ordering::Relaxed);
+        for _ in 0..MAX_HOPS {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            let req = PublishRequest {
+                key: pub_key,
+                channel: channel.clone(),
+                events: events.clone(),
+                headers: headers.clone(),
+                reply: tx,
+            };
+            {
+                let mut sockets = self.sockets.lock().unwrap_or_else(|e| e.into_inner());
+                sockets.retain(|_, list| {
+                    list.retain(|(_, h)| !h.tx.is_closed());
+                    !list.is_empty()
+                });
+                let list = sockets.entry(key.clone()).or_default();
+                match list.iter().find(|(id, _)| id.same(&identity)) {
+                    Some((_, h)) => {
+                        if h.tx.send(Command::Publish(req)).is_err() {
+                            continue;
+                        }
+                    }
+                    None => {
+                        let h =
+                            self.spawn(endpoint, mode, call, &connect_url, Command::Publish(req));
+                        list.push((identity.clone(), h));
+                    }
+                }
+            }
+            match rx.await {
+                Ok(PubReply::Done(r)) => return r,
+                Ok(PubReply::Retry) => continue,
+                Err(_) => {
+                    return Err(Error::realtime(
+                        "the realtime connection task ended before the publish was answered",
+                    ))
+                }
+            }
+        }
+        Err(Error::realtime(format!(
+            "no realtime socket took the publish after {MAX_HOPS} tries"
+        )))
+    }
+
+    /// Starts a subscription on a socket of its key: an open one that is not full, else a new
+    /// one. Resolves after `start_ack`.
+    pub(crate) async fn subscribe(
+        &self,
+        endpoint: &EndpointConfig,
+        mode: AuthMode,
+        call: &CallOptions,
+        data: String,
+    ) -> Result<(mpsc::UnboundedSender<Command>, Arc<Shared>, u64)> {
+        // Bad headers are the caller's mistake: say so now rather than at every start.
+        parse_headers(&call.headers)?;
+        let (connect_url, key, identity) = self.socket_key(endpoint, mode, call)?;
         let data: Arc<str> = data.into();
         let headers: Arc<[(String, String)]> = call.headers.clone().into();
         let shared = Arc::new(Shared::new(self.options.buffer));
@@ -229,7 +301,8 @@ impl Realtime {
                         Err(_) => continue,
                     },
                     None => {
-                        let h = self.spawn(endpoint, mode, call, &connect_url, req);
+                        let h =
+                            self.spawn(endpoint, mode, call, &connect_url, Command::Subscribe(req));
                         list.push((identity.clone(), h.clone()));
                         h
                     }
@@ -256,8 +329,9 @@ impl Realtime {
         mode: AuthMode,
         call: &CallOptions,
         connect_url: &::url::Url,
-        first: SubRequest,
+        first: Command,
     ) -> Handle {
+        let dialect = dialect_of(endpoint);
         let o = &self.options;
         let authorizer = ClientAuthorizer::new(
             (self.auth.clone(), self.headers.clone()),
@@ -271,6 +345,7 @@ impl Realtime {
             connect_url.clone(),
             o.handshake,
             self.http.clone(),
+            dialect.subprotocol(),
         ));
         #[cfg(test)]
         let connector = self.connector.get().cloned().unwrap_or(connector);
@@ -304,6 +379,7 @@ impl Realtime {
                     (m, None) if m.uses_token() => self.auth.identity_changes(),
                     _ => None,
                 },
+                dialect,
             },
             connector,
             Arc::new(authorizer),
@@ -311,6 +387,14 @@ impl Realtime {
             first,
             span,
         )
+    }
+}
+
+/// The protocol of an endpoint's sockets.
+fn dialect_of(endpoint: &EndpointConfig) -> Dialect {
+    match endpoint.endpoint_type() {
+        crate::config::EndpointType::Events => Dialect::Events,
+        _ => Dialect::GraphQL,
     }
 }
 

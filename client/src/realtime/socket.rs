@@ -151,11 +151,23 @@ pub(crate) struct WsConnector {
     url: Url,
     method: HandshakeMethod,
     http: reqwest::Client,
+    /// `graphql-ws`, or Events' `aws-appsync-event-ws`.
+    subprotocol: &'static str,
 }
 
 impl WsConnector {
-    pub(crate) fn new(url: Url, method: HandshakeMethod, http: reqwest::Client) -> Self {
-        WsConnector { url, method, http }
+    pub(crate) fn new(
+        url: Url,
+        method: HandshakeMethod,
+        http: reqwest::Client,
+        subprotocol: &'static str,
+    ) -> Self {
+        WsConnector {
+            url,
+            method,
+            http,
+            subprotocol,
+        }
     }
 }
 
@@ -168,15 +180,15 @@ impl fmt::Debug for WsConnector {
     }
 }
 
-/// The `Sec-WebSocket-Protocol` value: `graphql-ws`, plus `header-<base64url, no padding>` for
-/// the subprotocol handshake.
-pub(crate) fn protocols(method: HandshakeMethod, auth: &AuthObject) -> String {
+/// The `Sec-WebSocket-Protocol` value: the protocol's (`graphql-ws`, or Events'), plus
+/// `header-<base64url, no padding>` for the subprotocol handshake.
+pub(crate) fn protocols(method: HandshakeMethod, auth: &AuthObject, subprotocol: &str) -> String {
     match method {
         HandshakeMethod::Subprotocol => {
             let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(auth.to_json());
-            format!("{SUBPROTOCOL}, header-{token}")
+            format!("{subprotocol}, header-{token}")
         }
-        HandshakeMethod::Query => SUBPROTOCOL.to_owned(),
+        HandshakeMethod::Query => subprotocol.to_owned(),
     }
 }
 
@@ -221,7 +233,8 @@ impl Connector for WsConnector {
             HandshakeMethod::Subprotocol => self.url.clone(),
             HandshakeMethod::Query => super::url::with_auth_query(&self.url, &auth.to_json()),
         };
-        let protocols = protocols(self.method, &auth);
+        let protocols = protocols(self.method, &auth, self.subprotocol);
+        let subprotocol = self.subprotocol;
         let http = self.http.clone();
         Box::pin(async move {
             let url = http_url(&url)?;
@@ -255,17 +268,22 @@ impl Connector for WsConnector {
                 ));
             }
             match header_str(headers, "sec-websocket-protocol") {
-                Some(p) if p == SUBPROTOCOL => {}
+                Some(p) if p == subprotocol => {}
                 other => {
                     return Err(ConnectError::Protocol(format!(
-                        "the server did not select the graphql-ws subprotocol (it selected {}); \
-                         is this an AppSync GraphQL realtime endpoint?",
+                        "the server did not select the {subprotocol} subprotocol (it selected {}); \
+                         is this an AppSync {} realtime endpoint?",
                         match other {
                             Some(p) if p.len() <= 64 && !p.starts_with("header-") => {
                                 format!("{p:?}")
                             }
                             Some(_) => "another one".to_owned(),
                             None => "none".to_owned(),
+                        },
+                        if subprotocol == SUBPROTOCOL {
+                            "GraphQL"
+                        } else {
+                            "Events"
                         }
                     )))
                 }
@@ -626,14 +644,17 @@ mod tests {
         let mut auth = AuthObject::default();
         auth.insert("host", "example.com");
         auth.insert("x-api-key", "da2-?>?>");
-        let p = protocols(HandshakeMethod::Subprotocol, &auth);
+        let p = protocols(HandshakeMethod::Subprotocol, &auth, SUBPROTOCOL);
         let token = p.strip_prefix("graphql-ws, header-").unwrap();
         assert!(!token.contains('=') && !token.contains('+') && !token.contains('/'));
         let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(token)
             .unwrap();
         assert_eq!(json, auth.to_json().as_bytes());
-        assert_eq!(protocols(HandshakeMethod::Query, &auth), "graphql-ws");
+        assert_eq!(
+            protocols(HandshakeMethod::Query, &auth, SUBPROTOCOL),
+            "graphql-ws"
+        );
     }
 
     #[test]

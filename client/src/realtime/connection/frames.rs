@@ -31,7 +31,7 @@ impl Actor {
     }
 
     pub(super) async fn on_message(&mut self, frame: TextFrame) {
-        let message = match protocol::parse(frame.as_str()) {
+        let message = match self.config.dialect.parse(frame.as_str()) {
             Ok(m) => m,
             Err(bad) => {
                 tracing::debug!(problem = bad.0, "ignoring a bad frame");
@@ -66,10 +66,22 @@ impl Actor {
                 id: Some(id),
                 errors,
             } => match self.ids.get(&id) {
+                Some(key) if self.is_publish(key) => {
+                    self.published(&id, Err(errors));
+                }
                 Some(key) => self.sub_error(key, &id, errors).await,
                 None => tracing::debug!(id, "an error for an unknown id"),
             },
             ServerMessage::Error { id: None, errors } => self.connection_level_error(errors).await,
+            // Events: the frame goes to the reader, which reports its errors; the subscription
+            // goes on.
+            ServerMessage::BroadcastError { id, .. } => match self.ids.get(&id) {
+                Some(key) => {
+                    self.on_data(key, frame);
+                }
+                None => tracing::debug!(id, "a broadcast_error for an unknown id"),
+            },
+            ServerMessage::Published { id, outcome } => self.published(&id, outcome),
             ServerMessage::ConnectionError { errors } => {
                 let f = Failure::from_errors("the server refused the connection", errors);
                 self.socket_lost(f).await;
@@ -215,7 +227,7 @@ impl Actor {
                 .collect();
             for (key, id) in pending {
                 self.ids.remove(&id);
-                if self.send(protocol::stop(&id)).await.is_err() {
+                if self.send(self.config.dialect.stop(&id)).await.is_err() {
                     break;
                 }
                 let delay = self.config.reconnect.delay(0);

@@ -46,6 +46,7 @@ use tracing::Instrument;
 
 mod backpressure;
 mod frames;
+mod publishes;
 mod recovery;
 mod starts;
 mod timers;
@@ -55,7 +56,7 @@ use super::buffer::{Budget, Shared};
 use super::failure::Failure;
 use super::ids::WireIds;
 use super::options::{HandshakeMethod, ReconnectPolicy};
-use super::protocol::{self, AuthObject, ServerMessage};
+use super::protocol::{self, AuthObject, Dialect, ServerMessage};
 use super::socket::{BoxSocket, ConnectError, Connector, Opened, TextFrame, WsMessage};
 use super::state::{ConnectionState, StateEvent};
 use crate::auth::refresh::is_permanent;
@@ -101,6 +102,8 @@ pub(crate) struct ActorConfig {
     /// Changes of the signed-in identity: the socket reconnects at once with fresh auth (only
     /// for sockets whose auth comes from a provider).
     pub identity: Option<tokio::sync::watch::Receiver<u64>>,
+    /// The protocol the socket speaks: GraphQL subscriptions or Events.
+    pub dialect: Dialect,
 }
 
 /// A request to the actor.
@@ -109,13 +112,37 @@ pub(crate) enum Command {
     Subscribe(SubRequest),
     /// Stop the subscription with this key (its stream was dropped).
     Unsubscribe(u64),
+    /// Events: publish over the socket.
+    Publish(PublishRequest),
+}
+
+/// Events: a publish to make over the socket.
+pub(crate) struct PublishRequest {
+    /// Unique in the process (the same space as subscriptions' keys).
+    pub key: u64,
+    pub channel: Arc<str>,
+    /// Each event as JSON text.
+    pub events: Arc<[String]>,
+    /// The call's own headers, for the publish's authorization.
+    pub headers: Arc<[(String, String)]>,
+    pub reply: oneshot::Sender<PubReply>,
+}
+
+/// The answer to a [`PublishRequest`].
+#[derive(Debug)]
+pub(crate) enum PubReply {
+    /// This socket was closing and never sent it: try another.
+    Retry,
+    /// The server's answer, or why there is none.
+    Done(Result<crate::channel::PublishResult>),
 }
 
 /// A subscription to start.
 pub(crate) struct SubRequest {
     /// Unique in the process.
     pub key: u64,
-    /// The `payload.data` string, built once.
+    /// What the subscription is to: the `payload.data` string, built once (GraphQL), or the
+    /// channel (Events).
     pub data: Arc<str>,
     /// The call's own headers, for each `start`'s authorization.
     pub headers: Arc<[(String, String)]>,
@@ -142,13 +169,13 @@ pub(crate) struct Handle {
     pub full: Arc<AtomicBool>,
 }
 
-/// Starts an actor with its first subscription.
+/// Starts an actor with its first request (a subscription, or a publish).
 pub(crate) fn spawn(
     mut config: ActorConfig,
     connector: Arc<dyn Connector>,
     auth: Arc<dyn Authorizer>,
     states: broadcast::Sender<StateEvent>,
-    first: SubRequest,
+    first: Command,
     span: tracing::Span,
 ) -> Handle {
     // Every deadline is `now + one of these`: keep them where clocks cannot overflow.
@@ -175,6 +202,7 @@ pub(crate) fn spawn(
         states,
         full: full.clone(),
         subs: HashMap::new(),
+        pubs: HashMap::new(),
         ids: WireIds::new(),
         conn: Conn::Down,
         epoch: 0,
@@ -291,7 +319,9 @@ struct Actor {
     states: broadcast::Sender<StateEvent>,
     full: Arc<AtomicBool>,
     subs: HashMap<u64, Sub>,
-    /// Wire id → subscription key.
+    /// Events: publishes waiting for a socket, their authorization, or their answer.
+    pubs: HashMap<u64, publishes::Pub>,
+    /// Wire id → subscription (or publish) key.
     ids: WireIds,
     conn: Conn,
     /// Counts the sockets opened; an authorization made for an older one is dropped.
@@ -339,8 +369,8 @@ async fn tick(timer: &mut Option<Pin<Box<Sleep>>>) {
 }
 
 impl Actor {
-    async fn run(mut self, first: SubRequest) {
-        self.add(first);
+    async fn run(mut self, first: Command) {
+        self.command(first).await;
         // One timer, moved only when the earliest deadline may have changed: not after a
         // `data` frame, which only moves `last_heard` later (a timer that fires early finds
         // nothing due and is set again). Walking every subscription for the deadline, and
@@ -383,8 +413,7 @@ impl Actor {
             };
             moved = true;
             match event {
-                Event::Command(Some(Command::Subscribe(req))) => self.add(req),
-                Event::Command(Some(Command::Unsubscribe(key))) => self.remove(key).await,
+                Event::Command(Some(c)) => self.command(c).await,
                 Event::Command(None) => self.exit = true,
                 Event::Opened(Ok(opened)) => self.opened(opened).await,
                 Event::Opened(Err(e)) => self.attempt_failed(Failure::from_connect(e)).await,
@@ -427,7 +456,15 @@ impl Actor {
     fn should_exit(&self) -> bool {
         // With no subscription there is nothing to reconnect for; an open socket stays for
         // the idle delay (see `next_wake`).
-        self.exit || (self.subs.is_empty() && !self.conn.has_socket())
+        self.exit || (self.subs.is_empty() && self.pubs.is_empty() && !self.conn.has_socket())
+    }
+
+    async fn command(&mut self, c: Command) {
+        match c {
+            Command::Subscribe(req) => self.add(req),
+            Command::Unsubscribe(key) => self.remove(key).await,
+            Command::Publish(req) => self.add_publish(req),
+        }
     }
 
     fn new_id(&mut self) -> String {
@@ -474,7 +511,7 @@ impl Actor {
         self.full.store(false, Ordering::SeqCst);
         if let Some(id) = sub.wire_id() {
             self.ids.remove(id);
-            let stop = protocol::stop(id);
+            let stop = self.config.dialect.stop(id);
             if self.conn.is_ready() {
                 if let Err(e) = self.send(stop).await {
                     self.socket_lost(Failure::new(format!("the socket failed: {e}")))
@@ -486,7 +523,7 @@ impl Actor {
     }
 
     fn note_idle(&mut self) {
-        if self.subs.is_empty() && self.idle_since.is_none() {
+        if self.subs.is_empty() && self.pubs.is_empty() && self.idle_since.is_none() {
             self.idle_since = Some(Instant::now());
         }
     }
@@ -610,20 +647,31 @@ impl Actor {
         for key in queued {
             self.start(key);
         }
+        self.send_queued_publishes();
         self.note_idle();
     }
 
     async fn shutdown(&mut self) {
         self.rx.close();
         while let Ok(c) = self.rx.try_recv() {
-            if let Command::Subscribe(req) = c {
-                let _ = req.reply.send(Reply::Retry);
+            match c {
+                Command::Subscribe(req) => {
+                    let _ = req.reply.send(Reply::Retry);
+                }
+                Command::Publish(req) => {
+                    let _ = req.reply.send(PubReply::Retry);
+                }
+                Command::Unsubscribe(_) => {}
             }
         }
         let keys: Vec<u64> = self.subs.keys().copied().collect();
         for key in keys {
             self.fail(key, Error::realtime("the realtime connection closed"));
         }
+        self.fail_publishes(
+            |_| true,
+            || Error::realtime("the realtime connection closed"),
+        );
         self.close_socket(Some(CLOSE_NORMAL)).await;
         self.conn = Conn::Down;
         self.emit(ConnectionState::Disconnected);

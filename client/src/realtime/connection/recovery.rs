@@ -36,6 +36,7 @@ impl Actor {
         let was_ready = self.conn.is_ready();
         self.conn = Conn::Down;
         self.requeue();
+        self.publishes_lost(failure);
         tracing::debug!(why = %failure.message, "realtime socket lost");
         for sub in self.subs.values_mut() {
             if sub.established() && sub.down_since.is_none() {
@@ -67,6 +68,7 @@ impl Actor {
     pub(super) async fn attempt_failed(&mut self, failure: Failure) {
         self.conn = Conn::Down;
         self.requeue();
+        self.publishes_lost(&failure);
         self.failures = self.failures.saturating_add(1);
         tracing::debug!(message = %failure.message, refused = failure.refused, failures = self.failures, "realtime connection attempt failed");
         self.after_failure(failure, true).await;
@@ -76,7 +78,7 @@ impl Actor {
     /// else first starts fail (with `fail_waiting`), and the rest wait for a reconnection with
     /// backoff, unless the failure is permanent or the policy gives up.
     pub(super) async fn after_failure(&mut self, failure: Failure, fail_waiting: bool) {
-        if failure.refused && !self.fresh_retry_used && !self.subs.is_empty() {
+        if failure.refused && !self.fresh_retry_used && self.has_work() {
             let auth = self.auth.clone();
             if auth.refresh(failure.date).await {
                 self.fresh_retry_used = true;
@@ -99,8 +101,9 @@ impl Actor {
             for key in waiting {
                 self.fail(key, failure.to_error());
             }
+            self.fail_publishes(|_| true, || failure.to_error());
         }
-        if self.subs.is_empty() {
+        if !self.has_work() {
             return;
         }
         if failure.permanent {
@@ -142,7 +145,7 @@ impl Actor {
     }
 
     pub(super) fn schedule_reconnect(&mut self) {
-        if self.subs.is_empty() {
+        if !self.has_work() {
             self.conn = Conn::Down;
             return;
         }
@@ -164,6 +167,7 @@ impl Actor {
         for key in keys {
             self.fail(key, failure.to_error());
         }
+        self.fail_publishes(|_| true, || failure.to_error());
         self.conn = Conn::Down;
         self.exit = true;
     }
@@ -184,7 +188,7 @@ impl Actor {
             // The next attempt asks for fresh auth anyway.
             Conn::Down | Conn::Waiting { .. } => return,
         }
-        if self.subs.is_empty() {
+        if !self.has_work() {
             self.conn = Conn::Down;
             return;
         }

@@ -18,11 +18,12 @@ impl Actor {
         let (data, headers) = (sub.data.clone(), sub.headers.clone());
         let auth = self.auth.clone();
         let limit = self.config.auth_timeout;
+        let dialect = self.config.dialect;
         self.authorizing.push(Box::pin(async move {
             let r = within(
                 limit,
                 "a start's authorization",
-                auth.start_auth(&data, &headers),
+                auth.start_auth(&dialect.signed_start_body(&data), &headers),
             )
             .await;
             (key, epoch, r)
@@ -32,6 +33,9 @@ impl Actor {
     /// A start's authorization is made: send the `start` (if the subscription still waits for
     /// it on this socket).
     pub(super) async fn authorized(&mut self, key: u64, epoch: u64, result: Result<AuthObject>) {
+        if self.is_publish(key) {
+            return self.publish_authorized(key, epoch, result).await;
+        }
         if epoch != self.epoch || !self.conn.is_ready() {
             return;
         }
@@ -51,7 +55,7 @@ impl Actor {
         };
         let data = sub.data.clone();
         let id = self.new_id();
-        let frame = protocol::start(&id, &data, &object);
+        let frame = self.config.dialect.start(&id, &data, &object);
         if let Err(e) = self.send(frame).await {
             self.socket_lost(Failure::new(format!("the socket failed: {e}")))
                 .await;
@@ -117,7 +121,7 @@ impl Actor {
         };
         self.ids.remove(&id);
         // In case it is registered after all.
-        if let Err(e) = self.send(protocol::stop(&id)).await {
+        if let Err(e) = self.send(self.config.dialect.stop(&id)).await {
             self.socket_lost(Failure::new(format!("the socket failed: {e}")))
                 .await;
             return;

@@ -35,7 +35,12 @@ impl Actor {
                 _ => {}
             }
         }
-        if let (Some(since), true) = (self.idle_since, self.subs.is_empty()) {
+        if paused.is_none() {
+            for deadline in self.publish_deadlines() {
+                at(deadline);
+            }
+        }
+        if let (Some(since), false) = (self.idle_since, self.has_work()) {
             at(since + self.config.idle_close_delay);
         }
         wake
@@ -43,7 +48,7 @@ impl Actor {
 
     pub(super) async fn on_timer(&mut self) {
         let now = Instant::now();
-        if self.subs.is_empty() {
+        if !self.has_work() {
             if let Some(since) = self.idle_since {
                 if now >= since + self.config.idle_close_delay {
                     tracing::debug!("closing the idle socket");
@@ -96,6 +101,7 @@ impl Actor {
         if !self.conn.is_ready() {
             return;
         }
+        self.publishes_timed_out(now);
         let mut due: Vec<(u64, bool)> = self
             .subs
             .iter()

@@ -1,5 +1,11 @@
-//! The frames of AppSync's `graphql-ws` protocol (`appsync-protocol.md` §2.5–§2.7): the client's
-//! messages, the server's messages parsed leniently, and the classification of error entries.
+//! The frames of AppSync's realtime protocols: GraphQL's `graphql-ws` (`appsync-protocol.md`
+//! §2.5–§2.7, here) and Events' `aws-appsync-event-ws` (§2.9, in `events.rs`), behind one
+//! [`Dialect`]: the client's messages, the server's messages parsed leniently into one
+//! [`ServerMessage`], and the classification of error entries.
+
+mod events;
+
+pub(crate) use events::{delivery, publish, signed_publish_body, Delivery, PublishOutcome};
 
 use std::fmt;
 use std::time::Duration;
@@ -69,6 +75,59 @@ pub(crate) fn stop(id: &str) -> String {
     json!({"type": "stop", "id": id}).to_string()
 }
 
+/// Which realtime protocol a socket speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Dialect {
+    /// GraphQL subscriptions: `graphql-ws`, `start`/`stop`.
+    GraphQL,
+    /// AppSync Events: `aws-appsync-event-ws`, `subscribe`/`unsubscribe`/`publish`.
+    Events,
+}
+
+impl Dialect {
+    /// The subprotocol the server must select.
+    pub(crate) fn subprotocol(self) -> &'static str {
+        match self {
+            Dialect::GraphQL => SUBPROTOCOL,
+            Dialect::Events => events::SUBPROTOCOL,
+        }
+    }
+
+    /// The frame that starts a subscription: GraphQL's `start` over the `data` string, or
+    /// Events' `subscribe` to the channel.
+    pub(crate) fn start(self, id: &str, target: &str, authorization: &AuthObject) -> String {
+        match self {
+            Dialect::GraphQL => start(id, target, authorization),
+            Dialect::Events => events::subscribe(id, target, authorization),
+        }
+    }
+
+    /// The frame that stops one: `stop` or `unsubscribe`.
+    pub(crate) fn stop(self, id: &str) -> String {
+        match self {
+            Dialect::GraphQL => stop(id),
+            Dialect::Events => events::unsubscribe(id),
+        }
+    }
+
+    /// What IAM signs for a subscription's start: the `data` string itself, or
+    /// `{"channel":…}`.
+    pub(crate) fn signed_start_body(self, target: &str) -> std::borrow::Cow<'_, str> {
+        match self {
+            Dialect::GraphQL => std::borrow::Cow::Borrowed(target),
+            Dialect::Events => std::borrow::Cow::Owned(json!({ "channel": target }).to_string()),
+        }
+    }
+
+    /// Parses a server frame.
+    pub(crate) fn parse(self, text: &str) -> Result<ServerMessage, BadFrame> {
+        match self {
+            Dialect::GraphQL => parse(text),
+            Dialect::Events => events::parse(text),
+        }
+    }
+}
+
 /// A message from the server.
 #[derive(Debug, PartialEq)]
 pub(crate) enum ServerMessage {
@@ -94,6 +153,14 @@ pub(crate) enum ServerMessage {
     /// AppSync's untyped `{"message": "Subscription complete."}`: the server invalidated the
     /// connection's subscriptions (and closes it).
     SubscriptionComplete,
+    /// Events: an event could not be broadcast to this subscription (`broadcast_error`); the
+    /// subscription goes on.
+    BroadcastError {
+        id: String,
+        errors: Vec<GraphQLError>,
+    },
+    /// Events: the answer to a `publish` (`publish_success`, or `publish_error`).
+    Published { id: String, outcome: PublishOutcome },
     /// Anything else (unknown types): ignored.
     Other,
 }
@@ -102,7 +169,7 @@ pub(crate) enum ServerMessage {
 #[derive(Debug, PartialEq)]
 pub(crate) struct BadFrame(pub(crate) &'static str);
 
-fn id_of(obj: &Map<String, Value>) -> Option<String> {
+pub(super) fn id_of(obj: &Map<String, Value>) -> Option<String> {
     match obj.get("id") {
         Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
         _ => None,
@@ -241,23 +308,9 @@ pub(crate) fn parse(text: &str) -> Result<ServerMessage, BadFrame> {
     let ty = obj.get("type").and_then(Value::as_str);
     let need_id = || id_of(&obj).ok_or(BadFrame("a frame that needs an id has none"));
     Ok(match ty {
-        Some("connection_ack") => {
-            let payload = obj.get("payload");
-            let ms = payload
-                .and_then(|p| {
-                    p.get("connectionTimeoutMs")
-                        .or_else(|| p.get("connectionTimeout"))
-                })
-                .or_else(|| obj.get("connectionTimeoutMs"))
-                .and_then(Value::as_f64)
-                .filter(|ms| ms.is_finite() && *ms > 0.0);
-            ServerMessage::ConnectionAck {
-                timeout: ms.map(|ms| {
-                    Duration::from_millis(ms.min(u64::MAX as f64) as u64)
-                        .min(super::options::LONGEST)
-                }),
-            }
-        }
+        Some("connection_ack") => ServerMessage::ConnectionAck {
+            timeout: ack_timeout(&obj),
+        },
         Some("ka") => ServerMessage::KeepAlive,
         Some("start_ack") => ServerMessage::StartAck { id: need_id()? },
         Some("data") => ServerMessage::Data { id: need_id()? },
@@ -274,6 +327,22 @@ pub(crate) fn parse(text: &str) -> Result<ServerMessage, BadFrame> {
         }
         _ => ServerMessage::Other,
     })
+}
+
+/// The keep-alive timeout a `connection_ack` announces: `payload.connectionTimeoutMs`
+/// (GraphQL), the simulator's `payload.connectionTimeout`, or a top-level
+/// `connectionTimeoutMs` (Events).
+pub(super) fn ack_timeout(obj: &Map<String, Value>) -> Option<Duration> {
+    let payload = obj.get("payload");
+    let ms = payload
+        .and_then(|p| {
+            p.get("connectionTimeoutMs")
+                .or_else(|| p.get("connectionTimeout"))
+        })
+        .or_else(|| obj.get("connectionTimeoutMs"))
+        .and_then(Value::as_f64)
+        .filter(|ms| ms.is_finite() && *ms > 0.0)?;
+    Some(Duration::from_millis(ms.min(u64::MAX as f64) as u64).min(super::options::LONGEST))
 }
 
 /// The error entries of an `error` / `connection_error` payload: `errors` as a list or as a
