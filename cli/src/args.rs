@@ -114,6 +114,14 @@ Examples:
   appsync rest PUT /items/1 --data @item.json -H 'x-trace: 42'"
     )]
     Rest(RestArgs),
+    /// AppSync Events: publish to a channel, or subscribe to channels
+    #[command(
+        subcommand,
+        after_help = "Examples:
+  appsync events publish /default/chat '{\"text\": \"hi\"}'
+  appsync events subscribe '/default/*' --count 10"
+    )]
+    Events(EventsCommand),
     /// Show the endpoints, modes and regions of a config file, and which endpoint and mode a
     /// call would use (and why); --check validates it
     #[command(
@@ -323,6 +331,88 @@ pub(crate) struct SubscribeArgs {
     #[arg(long = "header", short = 'H', value_name = "NAME:VALUE")]
     pub headers: Vec<String>,
     /// Stop after this many data events (exit 0)
+    #[arg(long, short = 'n', value_name = "N")]
+    pub count: Option<u64>,
+    /// Stop after this long (e.g. 30s, 5m); with --count, not reaching it in time exits 3
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub timeout: Option<Duration>,
+    /// Which config file, endpoint and mode.
+    #[command(flatten)]
+    pub target: Target,
+    /// Credentials and tokens.
+    #[command(flatten)]
+    pub credentials: Credentials,
+}
+
+/// `appsync events …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum EventsCommand {
+    /// Publish 1 to 5 events to a channel and print the answer (which events were accepted)
+    #[command(
+        after_help = "Each EVENT is JSON: the text, @FILE or @- (standard input). The answer is printed as
+{\"successful\":[{\"identifier\",\"index\"}…],\"failed\":[{\"identifier\",\"index\",\"code\",\"message\"}…]};
+exit code 1 when some events failed. A publish is never retried.
+
+Examples:
+  appsync events publish /default/chat '{\"text\": \"hi\"}'
+  appsync events publish /default/chat '\"a\"' '\"b\"' --socket --auth-mode AWS_IAM
+  appsync events publish /default/chat @event.json --api-name events"
+    )]
+    Publish(EventsPublishArgs),
+    /// Subscribe to a channel (or /namespace/*) and print one JSON line per event
+    #[command(after_help = "Each item is one JSON line on stdout:
+  {\"type\":\"event\",\"event\":…}                    an event, as published
+  {\"type\":\"broadcast_error\",\"errors\":[…]}       an event could not be delivered
+  {\"type\":\"resumed\",\"gap_ms\":1530}               the socket came back; events of the gap were missed
+  {\"type\":\"lagged\",\"missed\":12}                  this reader fell behind; the oldest events were dropped
+  {\"type\":\"failing\",\"failures\":3,\"cause\":\"…\"}  the socket keeps failing to come back, and why
+Connection states go to stderr (all of them with -v).
+
+Examples:
+  appsync events subscribe '/default/*'
+  appsync events subscribe /default/chat --count 1 --timeout 30s --auth-mode AWS_IAM")]
+    Subscribe(EventsSubscribeArgs),
+}
+
+/// `appsync events publish`.
+#[derive(Debug, Args)]
+pub(crate) struct EventsPublishArgs {
+    /// The channel: /namespace/segment… (1 to 5 segments of letters, digits and dashes)
+    #[arg(value_name = "CHANNEL")]
+    pub channel: String,
+    /// The events (1 to 5), each JSON: the text, @FILE or @-
+    #[arg(value_name = "EVENT", required = true)]
+    pub events: Vec<String>,
+    /// Publish over the realtime socket instead of HTTP
+    #[arg(long)]
+    pub socket: bool,
+    /// A header NAME:VALUE on the publish (signed too with AWS_IAM). Repeatable
+    #[arg(long = "header", short = 'H', value_name = "NAME:VALUE")]
+    pub headers: Vec<String>,
+    /// The limit on the publish (e.g. 10s) [default: 30s over HTTP]
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub timeout: Option<Duration>,
+    /// Which config file, endpoint and mode.
+    #[command(flatten)]
+    pub target: Target,
+    /// Credentials and tokens.
+    #[command(flatten)]
+    pub credentials: Credentials,
+    /// JSON layout.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `appsync events subscribe`.
+#[derive(Debug, Args)]
+pub(crate) struct EventsSubscribeArgs {
+    /// The channel, or every channel under a prefix: /namespace/* (quote it in a shell)
+    #[arg(value_name = "CHANNEL")]
+    pub channel: String,
+    /// A header NAME:VALUE on the subscribe message (signed too with AWS_IAM). Repeatable
+    #[arg(long = "header", short = 'H', value_name = "NAME:VALUE")]
+    pub headers: Vec<String>,
+    /// Stop after this many events (exit 0)
     #[arg(long, short = 'n', value_name = "N")]
     pub count: Option<u64>,
     /// Stop after this long (e.g. 30s, 5m); with --count, not reaching it in time exits 3

@@ -71,6 +71,7 @@ fn run_async(command: Command, ui: Ui) -> Result<u8, Failure> {
             Command::Mutate(a) => commands::graphql::run(a, OperationKind::Mutation, ui).await,
             Command::Subscribe(a) => commands::subscribe::run(a, ui).await,
             Command::Rest(a) => commands::rest::run(a, ui).await,
+            Command::Events(a) => commands::events::run(a, ui).await,
             Command::Config(a) => commands::config::run(a, ui).await,
             Command::Serve(a) => commands::serve::run(a, ui).await,
             Command::Codegen(_) | Command::Completions(_) => Ok(exit::OK),

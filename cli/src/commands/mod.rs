@@ -3,6 +3,7 @@
 
 pub(crate) mod codegen;
 pub(crate) mod config;
+pub(crate) mod events;
 pub(crate) mod graphql;
 pub(crate) mod rest;
 pub(crate) mod serve;

@@ -161,7 +161,7 @@ fn event_json(event: SubscriptionEvent<Value>) -> Option<(Value, bool, bool)> {
 }
 
 /// What disrupted a connection: the message and what the server said.
-fn disruption_json(d: &Disruption) -> Value {
+pub(crate) fn disruption_json(d: &Disruption) -> Value {
     let mut m = Map::new();
     m.insert("cause".into(), json!(d.message()));
     if let Some(s) = d.status() {
@@ -186,7 +186,11 @@ fn disruption_json(d: &Disruption) -> Value {
 /// operation itself with GraphQL errors (e.g. `Unauthorized` on a field), as a query would
 /// get them, they are printed as `{"type":"error","errors":[…]}` and the exit code is 1;
 /// refused credentials and lost connections are failures (3).
-fn stream_failure(e: &appsync_client::Error, ctx: CallContext, ui: Ui) -> Result<Failure, Failure> {
+pub(crate) fn stream_failure(
+    e: &appsync_client::Error,
+    ctx: CallContext,
+    ui: Ui,
+) -> Result<Failure, Failure> {
     let errors = e.graphql_errors();
     let operation_refused = e.is_realtime()
         && e.status_code().is_none()
@@ -210,20 +214,25 @@ fn stream_failure(e: &appsync_client::Error, ctx: CallContext, ui: Ui) -> Result
 
 /// Prints connection states on stderr: with `-v` all of them, else those that mean waiting
 /// (lost, reconnecting, failing, throttled) and the recovery after them.
-struct StatePrinter {
+pub(crate) struct StatePrinter {
     ui: Ui,
     troubled: bool,
 }
 
 impl StatePrinter {
-    fn new(ui: Ui) -> Self {
+    pub(crate) fn new(ui: Ui) -> Self {
         StatePrinter {
             ui,
             troubled: false,
         }
     }
 
-    fn print(&mut self, api: &str, mode: appsync_client::AuthMode, state: &ConnectionState) {
+    pub(crate) fn print(
+        &mut self,
+        api: &str,
+        mode: appsync_client::AuthMode,
+        state: &ConnectionState,
+    ) {
         let waiting = matches!(
             state,
             ConnectionState::Disrupted { .. }
