@@ -219,6 +219,9 @@ pub struct ClientBuilder {
     auth_strategy: AuthStrategy,
     identity: Option<crate::auth::IdentityNotifier>,
     realtime: RealtimeOptions,
+    /// A region for endpoints that have none (from an AWS SDK configuration).
+    #[cfg_attr(not(feature = "aws-config"), allow(dead_code))]
+    region: Option<String>,
 }
 
 impl Default for ClientBuilder {
@@ -243,6 +246,7 @@ impl Default for ClientBuilder {
             auth_strategy: AuthStrategy::Default,
             identity: None,
             realtime: RealtimeOptions::default(),
+            region: None,
         }
     }
 }
@@ -389,6 +393,42 @@ impl ClientBuilder {
         self
     }
 
+    /// Uses a Cognito user-pool session: its tokens for `AMAZON_COGNITO_USER_POOLS` (access
+    /// tokens for GraphQL, ID tokens for REST unless set otherwise), and its notifier, so that
+    /// a sign-in or sign-out switches this client's identity at once (realtime sockets
+    /// included). For `OPENID_CONNECT` with Cognito as the provider, also register it with
+    /// `.token_provider(AuthMode::Oidc, session.clone())`. Identity-pool credentials go to
+    /// [`ClientBuilder::credentials_provider`].
+    #[cfg(feature = "cognito")]
+    pub fn cognito(self, session: &crate::auth::cognito::UserPoolSession) -> Self {
+        self.token_provider(AuthMode::UserPools, session.clone())
+            .identity_notifier(session.notifier())
+    }
+
+    /// Takes the credentials provider and the region of an AWS SDK configuration (e.g.
+    /// `aws_config::load_defaults(..)`'s): `AWS_IAM` calls are signed with its credentials
+    /// (cached and refreshed by the client), and endpoints without a region get its region.
+    #[cfg(feature = "aws-config")]
+    pub fn aws_config(mut self, config: &aws_config::SdkConfig) -> Self {
+        if let Some(p) = config.credentials_provider() {
+            self.credentials = Some(p);
+        }
+        self.region = config.region().map(|r| r.as_ref().to_owned());
+        self
+    }
+
+    /// Loads the standard AWS chain (environment, profiles with SSO and `credential_process`,
+    /// web identity, ECS, IMDS) and its region, as [`ClientBuilder::aws_config`] takes them:
+    /// for services that sign with their own AWS identity. Nothing is fetched until a call
+    /// needs credentials.
+    #[cfg(feature = "aws-config")]
+    pub async fn aws_default_chain(self) -> Self {
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .load()
+            .await;
+        self.aws_config(&config)
+    }
+
     /// How calls that name no auth mode choose one (default [`AuthStrategy::Default`]: the
     /// endpoint's `authorizationType`); [`AuthStrategy::Multi`] picks, per call, the first mode
     /// the operation allows and the client can send, the way Amplify's multi-auth does. Each
@@ -417,7 +457,12 @@ impl ClientBuilder {
     /// Checks everything and builds the client.
     pub fn build(self) -> Result<Client> {
         let mut problems = Vec::new();
-        let config = self.config;
+        #[cfg_attr(not(feature = "aws-config"), allow(unused_mut))]
+        let mut config = self.config;
+        #[cfg(feature = "aws-config")]
+        if let (Some(c), Some(region)) = (config.as_mut(), &self.region) {
+            c.fill_region(region);
+        }
         if config.is_none() {
             problems.push("no configuration: call ClientBuilder::config(..)".to_owned());
         }

@@ -177,9 +177,12 @@ impl<T: serde::de::DeserializeOwned> GraphQLCall<T> {
 }
 
 /// Whether an answer refuses the mode it was sent in: HTTP 401/403, or an `Unauthorized`
-/// (`UnauthorizedException`) error entry, AppSync's field-level denial.
+/// (`UnauthorizedException`) error entry, AppSync's field-level denial; or the mode's provider
+/// said it has nothing to give ([`PermanentError`](crate::PermanentError): e.g. no user is
+/// signed in), so the call was never sent in it.
 fn refused<T>(result: &crate::Result<Response<T>>) -> bool {
     match result {
+        Err(e) if crate::auth::refresh::is_permanent(e) => true,
         Err(e) => e.status_code().is_some_and(|s| {
             s == http::StatusCode::UNAUTHORIZED || s == http::StatusCode::FORBIDDEN
         }),

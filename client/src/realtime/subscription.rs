@@ -222,10 +222,13 @@ impl<T: DeserializeOwned> SubscribeCall<T> {
 }
 
 /// Whether a start was refused for its mode (so multi-auth may try the next): refused at the
-/// upgrade with 401/403, or with an `Unauthorized`-like error.
+/// upgrade with 401/403, or with an `Unauthorized`-like error; or the mode's provider said it
+/// has nothing to give (`PermanentError`: e.g. no user is signed in).
 fn refused(e: &Error) -> bool {
-    e.status_code()
-        .is_some_and(|s| s == http::StatusCode::UNAUTHORIZED || s == http::StatusCode::FORBIDDEN)
+    crate::auth::refresh::is_permanent(e)
+        || e.status_code().is_some_and(|s| {
+            s == http::StatusCode::UNAUTHORIZED || s == http::StatusCode::FORBIDDEN
+        })
         || e.error_type()
             .is_some_and(|t| t == "Unauthorized" || t.contains("UnauthorizedException"))
 }
