@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod local;
+pub mod moto;
 pub mod server;
 pub mod simulator;
 pub mod trace;
