@@ -3,6 +3,7 @@
 //! simulator from npm.
 #![allow(dead_code)]
 
+pub mod fake_cognito;
 pub mod local;
 pub mod moto;
 pub mod server;
