@@ -388,3 +388,68 @@ fn srp_matches_pycognito_live() {
     }
     assert_eq!(n, 25);
 }
+
+/// Nothing secret is logged at any level, nor shown by `Debug`: passwords, tokens, the refresh
+/// token, the app client's secret and its `SECRET_HASH`, the AWS secret key and session token.
+#[tokio::test]
+async fn nothing_secret_is_logged_or_debug_printed() {
+    let moto = Moto::start();
+    let pool = moto.user_pool("quiet").await;
+    let (client, secret) = moto.app_client(&pool, true).await;
+    let secret = secret.unwrap();
+    moto.user(&pool, "gina", PASSWORD).await;
+    let ids = moto.identity_pool(&pool, &client, true).await;
+    let capture = support::trace::Capture::default();
+    let _guard = capture.install();
+    let store = Arc::new(MemorySessionStore::new());
+    let s = UserPoolSession::builder()
+        .pool_id(&pool)
+        .client_id(&client)
+        .client_secret(secret.clone())
+        .endpoint(moto.url())
+        .shared_store(store.clone())
+        .build()
+        .unwrap();
+    let creds = IdentityPoolCredentials::builder()
+        .pool_id(&ids)
+        .allow_guest(true)
+        .session(&s)
+        .endpoint(moto.url())
+        .build()
+        .unwrap();
+    let guest = creds.provide_credentials().await.unwrap();
+    s.sign_in("gina", PASSWORD).await.unwrap();
+    let _ = s.sign_in("gina", "Wrong-passw0rd").await;
+    s.refresh().await.unwrap();
+    let access = s.token(TokenKind::Access).await.unwrap();
+    let id = s.token(TokenKind::Id).await.unwrap();
+    let refresh = store
+        .load(&format!("cognito-idp/{pool}/{client}/refresh_token"))
+        .await
+        .unwrap()
+        .unwrap();
+    creds.provide_credentials().await.unwrap();
+    let shown = format!("{s:?} {creds:?} {store:?}");
+    s.sign_out_global().await.unwrap();
+    let hash = {
+        use aws_lc_rs::hmac;
+        let key = hmac::Key::new(hmac::HMAC_SHA256, secret.as_bytes());
+        base64::engine::general_purpose::STANDARD
+            .encode(hmac::sign(&key, format!("gina{client}").as_bytes()))
+    };
+    let text = format!("{}\n{shown}", capture.text());
+    assert!(text.contains("Cognito"), "the capture works: {text}");
+    for (what, value) in [
+        ("password", PASSWORD),
+        ("wrong password", "Wrong-passw0rd"),
+        ("app client secret", secret.as_str()),
+        ("SECRET_HASH", hash.as_str()),
+        ("access token", access.expose()),
+        ("ID token", id.expose()),
+        ("refresh token", refresh.expose()),
+        ("secret key", guest.secret_access_key()),
+        ("session token", guest.session_token().unwrap()),
+    ] {
+        assert!(!text.contains(value), "the {what} was logged or shown");
+    }
+}
