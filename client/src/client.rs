@@ -647,6 +647,52 @@ mod tests {
             .is_ok());
     }
 
+    /// An SDK configuration's credentials sign IAM calls, and its region fills in endpoints
+    /// that have none (a custom domain whose modes the configuration does not list, so IAM
+    /// may be asked for), never one that has its own.
+    #[cfg(feature = "aws-config")]
+    #[test]
+    fn aws_config_gives_credentials_and_a_region() {
+        use aws_config::{BehaviorVersion, Region, SdkConfig};
+        let sdk = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("eu-west-1"))
+            .credentials_provider(SharedCredentialsProvider::new(
+                aws_credential_types::Credentials::new("AKID", "SECRET", None, None, "test"),
+            ))
+            .build();
+        let config = Config::builder()
+            .endpoint(
+                crate::EndpointConfig::graphql("custom", "https://api.example.com/graphql")
+                    .authorization_type(AuthMode::ApiKey)
+                    .api_key("da2-x"),
+            )
+            .endpoint(
+                crate::EndpointConfig::graphql(
+                    "aws",
+                    "https://abc.appsync-api.us-west-2.amazonaws.com/graphql",
+                )
+                .authorization_type(AuthMode::Iam),
+            )
+            .build()
+            .unwrap();
+        assert_eq!(config.endpoint("custom").unwrap().region(), None);
+        let client = Client::builder()
+            .config(config)
+            .aws_config(&sdk)
+            .build()
+            .unwrap();
+        assert_eq!(
+            client.config().endpoint("custom").unwrap().region(),
+            Some("eu-west-1")
+        );
+        assert_eq!(
+            client.config().endpoint("aws").unwrap().region(),
+            Some("us-west-2")
+        );
+        assert!(format!("{client:?}").contains("credentials_provider: true"));
+    }
+
     #[test]
     fn build_reports_every_problem() {
         let err = Client::builder()
