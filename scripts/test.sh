@@ -18,14 +18,30 @@ for dir in interop/*/; do
   fi
 done
 
+# The `cognito` tests run moto's server and pycognito (PyPI, pinned in interop/moto/requirements.txt)
+# from a venv; the tests install it themselves when it is missing, this does it once up front.
+command -v python3 >/dev/null || { echo "python3 (with venv) is required for the cognito tests" >&2; exit 1; }
+if [ ! -x interop/moto/.venv/bin/moto_server ] || [ interop/moto/requirements.txt -nt interop/moto/.venv/.installed ]; then
+  echo "installing interop/moto/requirements.txt into interop/moto/.venv"
+  python3 -m venv interop/moto/.venv
+  interop/moto/.venv/bin/pip install -q -r interop/moto/requirements.txt
+  touch interop/moto/.venv/.installed
+fi
+
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cargo test --workspace "$@" 2>&1 | tee "$log"
+# The client's optional features (the workspace build already turns on `cognito` through the
+# examples): the Cognito session file store and the AWS credentials chain; then the client
+# alone with its default features, as a user without them builds it.
+cargo test -p appsync-client --all-features "$@" 2>&1 | tee -a "$log"
+cargo test -p appsync-client "$@" 2>&1 | tee -a "$log"
 
 # The README's first command and the other examples: each must finish on its own.
 cargo run -q -p appsync-examples --example quickstart
 cargo run -q -p appsync-examples --example multi_auth
 cargo run -q -p appsync-examples --example typed
+cargo run -q -p appsync-examples --example identity
 
 # One closing line for every test binary together (cargo prints one summary per binary).
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }

@@ -241,6 +241,9 @@ pub struct ClientBuilder {
     auth_strategy: AuthStrategy,
     identity: Option<crate::auth::IdentityNotifier>,
     realtime: RealtimeOptions,
+    /// A region for endpoints that have none (from an AWS SDK configuration).
+    #[cfg_attr(not(feature = "aws-config"), allow(dead_code))]
+    region: Option<String>,
 }
 
 impl Default for ClientBuilder {
@@ -265,6 +268,7 @@ impl Default for ClientBuilder {
             auth_strategy: AuthStrategy::Default,
             identity: None,
             realtime: RealtimeOptions::default(),
+            region: None,
         }
     }
 }
@@ -411,6 +415,42 @@ impl ClientBuilder {
         self
     }
 
+    /// Uses a Cognito user-pool session: its tokens for `AMAZON_COGNITO_USER_POOLS` (access
+    /// tokens for GraphQL, ID tokens for REST unless set otherwise), and its notifier, so that
+    /// a sign-in or sign-out switches this client's identity at once (realtime sockets
+    /// included). For `OPENID_CONNECT` with Cognito as the provider, also register it with
+    /// `.token_provider(AuthMode::Oidc, session.clone())`. Identity-pool credentials go to
+    /// [`ClientBuilder::credentials_provider`].
+    #[cfg(feature = "cognito")]
+    pub fn cognito(self, session: &crate::auth::cognito::UserPoolSession) -> Self {
+        self.token_provider(AuthMode::UserPools, session.clone())
+            .identity_notifier(session.notifier())
+    }
+
+    /// Takes the credentials provider and the region of an AWS SDK configuration (e.g.
+    /// `aws_config::load_defaults(..)`'s): `AWS_IAM` calls are signed with its credentials
+    /// (cached and refreshed by the client), and endpoints without a region get its region.
+    #[cfg(feature = "aws-config")]
+    pub fn aws_config(mut self, config: &aws_config::SdkConfig) -> Self {
+        if let Some(p) = config.credentials_provider() {
+            self.credentials = Some(p);
+        }
+        self.region = config.region().map(|r| r.as_ref().to_owned());
+        self
+    }
+
+    /// Loads the standard AWS chain (environment, profiles with SSO and `credential_process`,
+    /// web identity, ECS, IMDS) and its region, as [`ClientBuilder::aws_config`] takes them:
+    /// for services that sign with their own AWS identity. Nothing is fetched until a call
+    /// needs credentials.
+    #[cfg(feature = "aws-config")]
+    pub async fn aws_default_chain(self) -> Self {
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .load()
+            .await;
+        self.aws_config(&config)
+    }
+
     /// How calls that name no auth mode choose one (default [`AuthStrategy::Default`]: the
     /// endpoint's `authorizationType`); [`AuthStrategy::Multi`] picks, per call, the first mode
     /// the operation allows and the client can send, the way Amplify's multi-auth does. Each
@@ -439,7 +479,12 @@ impl ClientBuilder {
     /// Checks everything and builds the client.
     pub fn build(self) -> Result<Client> {
         let mut problems = Vec::new();
-        let config = self.config;
+        #[cfg_attr(not(feature = "aws-config"), allow(unused_mut))]
+        let mut config = self.config;
+        #[cfg(feature = "aws-config")]
+        if let (Some(c), Some(region)) = (config.as_mut(), &self.region) {
+            c.fill_region(region);
+        }
         if config.is_none() {
             problems.push("no configuration: call ClientBuilder::config(..)".to_owned());
         }
@@ -622,6 +667,52 @@ mod tests {
             .allow_insecure_http(true)
             .build()
             .is_ok());
+    }
+
+    /// An SDK configuration's credentials sign IAM calls, and its region fills in endpoints
+    /// that have none (a custom domain whose modes the configuration does not list, so IAM
+    /// may be asked for), never one that has its own.
+    #[cfg(feature = "aws-config")]
+    #[test]
+    fn aws_config_gives_credentials_and_a_region() {
+        use aws_config::{BehaviorVersion, Region, SdkConfig};
+        let sdk = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("eu-west-1"))
+            .credentials_provider(SharedCredentialsProvider::new(
+                aws_credential_types::Credentials::new("AKID", "SECRET", None, None, "test"),
+            ))
+            .build();
+        let config = Config::builder()
+            .endpoint(
+                crate::EndpointConfig::graphql("custom", "https://api.example.com/graphql")
+                    .authorization_type(AuthMode::ApiKey)
+                    .api_key("da2-x"),
+            )
+            .endpoint(
+                crate::EndpointConfig::graphql(
+                    "aws",
+                    "https://abc.appsync-api.us-west-2.amazonaws.com/graphql",
+                )
+                .authorization_type(AuthMode::Iam),
+            )
+            .build()
+            .unwrap();
+        assert_eq!(config.endpoint("custom").unwrap().region(), None);
+        let client = Client::builder()
+            .config(config)
+            .aws_config(&sdk)
+            .build()
+            .unwrap();
+        assert_eq!(
+            client.config().endpoint("custom").unwrap().region(),
+            Some("eu-west-1")
+        );
+        assert_eq!(
+            client.config().endpoint("aws").unwrap().region(),
+            Some("us-west-2")
+        );
+        assert!(format!("{client:?}").contains("credentials_provider: true"));
     }
 
     #[test]

@@ -183,6 +183,7 @@ fn refused<T>(result: &crate::Result<Response<T>>) -> bool {
     match result {
         Err(e) => {
             e.is_auth()
+                || crate::auth::refresh::is_permanent(e)
                 || e.status_code().is_some_and(|s| {
                     s == http::StatusCode::UNAUTHORIZED || s == http::StatusCode::FORBIDDEN
                 })

@@ -472,13 +472,18 @@ fn doc_auth_plugin_snippets() {
         "auth": {"plugins": {"awsCognitoAuthPlugin": auth}},
     });
     let config = Config::from_json(&whole).unwrap();
+    // The app client secret is read (and redacted in `Debug`).
+    assert!(!format!("{config:?}").contains("YOUR-APP-CLIENT-SECRET"));
     assert_eq!(
         config.auth().user_pool,
-        Some(UserPoolConfig::new(
-            "YOUR-POOL-ID",
-            Some("YOUR-APP-CLIENT-ID".to_owned()),
-            Some("us-east-1".to_owned())
-        ))
+        Some(
+            UserPoolConfig::new(
+                "YOUR-POOL-ID",
+                Some("YOUR-APP-CLIENT-ID".to_owned()),
+                Some("us-east-1".to_owned())
+            )
+            .app_client_secret("YOUR-APP-CLIENT-SECRET")
+        )
     );
     let pool = config.auth().identity_pool.as_ref().unwrap();
     assert_eq!(pool.pool_id, "YOUR-COGNITO-IDENTITY-POOLID");

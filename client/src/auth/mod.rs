@@ -1,7 +1,10 @@
 //! Auth modes and the providers of credentials and tokens that each mode needs.
 
 pub(crate) mod api_key;
+#[cfg(feature = "cognito")]
+pub mod cognito;
 pub(crate) mod iam;
+pub(crate) mod pools;
 pub(crate) mod refresh;
 pub mod token;
 

@@ -196,11 +196,13 @@ fn read_pools(
     {
         let path = format!("{up_path}.Default");
         if let Some(pool_id) = r.string(d, "PoolId", &path) {
-            let pool = UserPoolConfig::new(
+            let mut pool = UserPoolConfig::new(
                 pool_id,
                 r.string(d, "AppClientId", &path),
                 r.string(d, "Region", &path),
             );
+            pool.app_client_secret = r.string(d, "AppClientSecret", &path).map(Into::into);
+            pool.endpoint = r.string(d, "Endpoint", &path);
             *builder = std::mem::take(builder).user_pool(pool);
         }
     }

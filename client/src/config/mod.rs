@@ -151,6 +151,16 @@ impl Config {
         &self.auth
     }
 
+    /// Gives the endpoints that have no region this one (the AWS SDK configuration's).
+    #[cfg(feature = "aws-config")]
+    pub(crate) fn fill_region(&mut self, region: &str) {
+        for e in &mut self.endpoints {
+            if e.region.is_none() {
+                e.region = Some(region.to_owned());
+            }
+        }
+    }
+
     /// Which format it was read from.
     pub fn format(&self) -> ConfigFormat {
         self.format

@@ -226,6 +226,7 @@ impl<T: DeserializeOwned> SubscribeCall<T> {
 /// `Unauthorized`-like error.
 fn refused(e: &Error) -> bool {
     e.is_auth()
+        || crate::auth::refresh::is_permanent(e)
         || e.status_code().is_some_and(|s| {
             s == http::StatusCode::UNAUTHORIZED || s == http::StatusCode::FORBIDDEN
         })

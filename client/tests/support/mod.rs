@@ -3,7 +3,9 @@
 //! simulator from npm.
 #![allow(dead_code)]
 
+pub mod fake_cognito;
 pub mod local;
+pub mod moto;
 pub mod server;
 pub mod simulator;
 pub mod trace;
