@@ -23,7 +23,13 @@ done
 command -v python3 >/dev/null || { echo "python3 (with venv) is required for the cognito tests" >&2; exit 1; }
 if [ ! -x interop/moto/.venv/bin/moto_server ] || [ interop/moto/requirements.txt -nt interop/moto/.venv/.installed ]; then
   echo "installing interop/moto/requirements.txt into interop/moto/.venv"
-  python3 -m venv interop/moto/.venv
+  # Debian's python3 lacks venv (ensurepip) until python3-venv is installed.
+  if ! python3 -m venv interop/moto/.venv >/dev/null 2>&1; then
+    echo "installing python3-venv"
+    apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null
+    rm -rf interop/moto/.venv
+    python3 -m venv interop/moto/.venv
+  fi
   interop/moto/.venv/bin/pip install -q -r interop/moto/requirements.txt
   touch interop/moto/.venv/.installed
 fi
