@@ -528,6 +528,36 @@ mod tests {
         assert!(!b.take());
     }
 
+    #[tokio::test]
+    async fn a_subscriber_that_falls_behind_is_told_how_many_events_it_missed() {
+        use crate::events::channel::Channel;
+        let (tx, rx) = broadcast::channel(2);
+        let pattern = ChannelPattern::parse("/ns/*").unwrap();
+        let events = subscription_events(rx, pattern, "s".into(), 7);
+        futures_util::pin_mut!(events);
+        for (i, channel) in ["/ns/a", "/other/a", "/ns/b", "/ns/c", "/ns/d"]
+            .iter()
+            .enumerate()
+        {
+            tx.send(Arc::new(Published {
+                channel: Channel::parse(channel).unwrap(),
+                event: i.to_string(),
+            }))
+            .unwrap();
+        }
+        let first = events.next().await.unwrap();
+        assert!(matches!(first.item, Item::Missed(3)));
+        assert_eq!((first.id.as_str(), first.key), ("s", 7));
+        for want in ["3", "4"] {
+            match events.next().await.unwrap().item {
+                Item::Data(p) => assert_eq!(p.event, want),
+                Item::Missed(n) => panic!("missed {n}"),
+            }
+        }
+        drop(tx);
+        assert!(events.next().await.is_none(), "the bus closed");
+    }
+
     #[test]
     fn error_frames_have_errors_at_the_top_level() {
         let r = Refusal::new(RefusalKind::UnknownOperation, "m");
