@@ -62,7 +62,7 @@ impl Identity {
 pub struct LambdaAuthRequest {
     /// The `Authorization` value, verbatim.
     pub authorization_token: String,
-    /// The GraphQL document, when known (empty for a realtime connect).
+    /// The GraphQL document, when known (empty for a realtime connect and for Events).
     pub query_string: String,
     /// The operation name, if any.
     pub operation_name: Option<String>,
@@ -288,7 +288,8 @@ pub(crate) struct AuthInput<'a> {
 }
 
 impl AuthInput<'_> {
-    fn header(&self, name: &str) -> Option<&str> {
+    /// A header's value (the name in any case).
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))

@@ -71,10 +71,14 @@ async fn connect_in_every_mode_selects_the_events_subprotocol_and_acks_at_the_to
 }
 
 #[tokio::test]
-async fn the_handshake_may_come_as_http_headers_too() {
+async fn the_handshake_may_come_as_http_headers_or_the_header_query_too() {
     let local = server().await;
     for mode in MODES {
         let mut ws = connect(&local, Handshake::Headers(connect_auth(&local, mode)))
+            .await
+            .unwrap_or_else(|e| panic!("{mode:?}: {e}"));
+        ws.init().await;
+        let mut ws = connect(&local, Handshake::Query(connect_auth(&local, mode)))
             .await
             .unwrap_or_else(|e| panic!("{mode:?}: {e}"));
         ws.init().await;
@@ -791,12 +795,15 @@ async fn a_mode_the_namespace_does_not_allow_is_unauthorized() {
     let mut ws = connected(&local, Mode::ApiKey).await;
     for mode in [Mode::ApiKey, Mode::UserPools, Mode::Oidc, Mode::Lambda] {
         ws.send(subscribe_msg(&local, "s", "/iam/a", mode)).await;
-        error_of(
+        let m = error_of(
             &ws.message().await,
             "subscribe_error",
             Some("s"),
             "UnauthorizedException",
         );
+        if mode == Mode::ApiKey {
+            assert_eq!(m, "You are not authorized to make this call.");
+        }
         let f = publish_ws(&mut ws, &local, "p", "/iam/a", &["1"], mode).await;
         error_of(&f, "publish_error", Some("p"), "UnauthorizedException");
         let r = post(&local, "/iam/a", &["1"], mode).await;

@@ -291,7 +291,19 @@ impl Events {
         } else {
             auth.authenticate_in(input, &rule.modes).await
         }
-        .map_err(Refusal::auth)?;
+        .map_err(|f| {
+            // Credentials of a mode the namespace does not allow count as none; say so plainly.
+            let carries = ["x-api-key", "authorization"]
+                .iter()
+                .any(|h| input.header(h).is_some_and(|v| !v.trim().is_empty()));
+            if carries && f.status == 401 && f.message == "Missing authorization header." {
+                return Refusal::auth(AuthFailure {
+                    message: "You are not authorized to make this call.".to_owned(),
+                    ..f
+                });
+            }
+            Refusal::auth(f)
+        })?;
         if identity.mode == AuthMode::UserPools
             && !rule.groups.is_empty()
             && !identity.groups.iter().any(|g| rule.groups.contains(g))

@@ -115,12 +115,24 @@ pub enum Handshake {
     Subprotocol(Value),
     /// The object's pairs as HTTP headers of the upgrade (what Amplify Android does).
     Headers(Value),
+    /// `?header=<base64>&payload=e30=` (GraphQL's original carrier), with the subprotocol.
+    Query(Value),
     /// These subprotocols, nothing else.
     Protocols(&'static str),
 }
 
 pub async fn connect(local: &LocalAppSync, how: Handshake) -> Result<Ws, WsError> {
-    let mut req = local.events_realtime_url().into_client_request()?;
+    let mut url = local.events_realtime_url();
+    if let Handshake::Query(object) = &how {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(object.to_string());
+        let escaped = b64
+            .replace('+', "%2B")
+            .replace('/', "%2F")
+            .replace('=', "%3D");
+        url.push_str(&format!("?header={escaped}&payload=e30%3D"));
+    }
+    let mut req = url.into_client_request()?;
     let h = req.headers_mut();
     match &how {
         Handshake::Subprotocol(object) => {
@@ -136,6 +148,9 @@ pub async fn connect(local: &LocalAppSync, how: Handshake) -> Result<Ws, WsError
                 let name: tokio_tungstenite::tungstenite::http::HeaderName = k.parse().unwrap();
                 h.insert(name, HeaderValue::from_str(v.as_str().unwrap()).unwrap());
             }
+        }
+        Handshake::Query(_) => {
+            h.insert("sec-websocket-protocol", HeaderValue::from_static(PROTOCOL));
         }
         Handshake::Protocols(p) => {
             if !p.is_empty() {
