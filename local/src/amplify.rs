@@ -1,28 +1,47 @@
-//! The Amplify config files a running server can write: Gen2 `amplify_outputs.json` and Gen1
-//! `amplifyconfiguration.json`.
+//! The Amplify config files a running server can write: Gen2 `amplify_outputs.json` (with the
+//! Event API in `custom.events`) and Gen1 `amplifyconfiguration.json`.
 
 use serde_json::{json, Value};
 
 use crate::auth::{AuthMode, Authenticator};
 
-/// A Gen2 `amplify_outputs.json` for an API at `url` whose default mode is `default`.
-pub(crate) fn outputs(auth: &Authenticator, default: AuthMode, url: &str) -> Value {
-    let additional: Vec<&str> = auth
-        .modes
-        .iter()
-        .filter(|m| **m != default)
-        .map(|m| m.as_str())
-        .collect();
-    let mut data = json!({
-        "url": url,
-        "aws_region": auth.region,
-        "default_authorization_type": default.as_str(),
-        "authorization_types": additional,
-    });
-    if let Some(k) = auth.api_key() {
-        data["api_key"] = json!(k);
+/// A Gen2 `amplify_outputs.json`: `data` for a GraphQL API (its default mode and URL), and
+/// `custom.events` for an Event API (likewise).
+pub(crate) fn outputs(
+    auth: &Authenticator,
+    graphql: Option<(AuthMode, String)>,
+    events: Option<(AuthMode, String)>,
+) -> Value {
+    let mut out = json!({"version": "1.4"});
+    if let Some((default, url)) = graphql {
+        let additional: Vec<&str> = auth
+            .modes
+            .iter()
+            .filter(|m| **m != default)
+            .map(|m| m.as_str())
+            .collect();
+        let mut data = json!({
+            "url": url,
+            "aws_region": auth.region,
+            "default_authorization_type": default.as_str(),
+            "authorization_types": additional,
+        });
+        if let Some(k) = auth.api_key() {
+            data["api_key"] = json!(k);
+        }
+        out["data"] = data;
     }
-    let mut out = json!({"version": "1.4", "data": data});
+    if let Some((default, url)) = events {
+        let mut e = json!({
+            "url": url,
+            "aws_region": auth.region,
+            "default_authorization_type": default.as_str(),
+        });
+        if let Some(k) = auth.api_key() {
+            e["api_key"] = json!(k);
+        }
+        out["custom"] = json!({ "events": e });
+    }
     if let Some(up) = &auth.user_pool {
         out["auth"] = json!({
             "aws_region": auth.region,

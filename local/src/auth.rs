@@ -62,12 +62,15 @@ impl Identity {
 pub struct LambdaAuthRequest {
     /// The `Authorization` value, verbatim.
     pub authorization_token: String,
-    /// The GraphQL document, when known (empty for a realtime connect).
+    /// The GraphQL document, when known (empty for a realtime connect and for Events).
     pub query_string: String,
     /// The operation name, if any.
     pub operation_name: Option<String>,
     /// The variables.
     pub variables: Value,
+    /// For an AppSync Events request: the channel published or subscribed to (none for a
+    /// connection, and for GraphQL).
+    pub channel: Option<String>,
 }
 
 /// What the Lambda authorizer answers.
@@ -228,6 +231,16 @@ pub(crate) struct Authenticator {
     pub hosts: Vec<String>,
 }
 
+/// Whether a realtime auth object must name the API's host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum HostCheck {
+    /// It must (a handshake; a GraphQL `start`).
+    Required,
+    /// Only a `host` it has must be this API's (an Events `subscribe` or `publish`, whose
+    /// authorization AWS's examples give without one; IAM signs `host`, so it still needs it).
+    IfPresent,
+}
+
 /// Why a request was refused: AppSync's status, error type and message.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct AuthFailure {
@@ -270,10 +283,13 @@ pub(crate) struct AuthInput<'a> {
     pub query_string: &'a str,
     pub operation_name: Option<&'a str>,
     pub variables: &'a Value,
+    /// For the Lambda authorizer: an Events request's channel.
+    pub channel: Option<&'a str>,
 }
 
 impl AuthInput<'_> {
-    fn header(&self, name: &str) -> Option<&str> {
+    /// A header's value (the name in any case).
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
@@ -295,18 +311,29 @@ impl Authenticator {
         self.api_keys.first().map(|k| k.key.as_str())
     }
 
-    /// Picks the mode from what the request carries (§3.1) and checks the identity (§3.4).
+    /// Picks the mode from what the request carries (§3.1) among the GraphQL API's modes and
+    /// checks the identity (§3.4).
     pub(crate) async fn authenticate(
         &self,
         input: &AuthInput<'_>,
     ) -> Result<Identity, AuthFailure> {
+        self.authenticate_in(input, &self.modes).await
+    }
+
+    /// [`Authenticator::authenticate`] among these modes (an Event API action's): credentials
+    /// of another mode count as none.
+    pub(crate) async fn authenticate_in(
+        &self,
+        input: &AuthInput<'_>,
+        modes: &BTreeSet<AuthMode>,
+    ) -> Result<Identity, AuthFailure> {
         if let Some(key) = input.header("x-api-key") {
-            if self.modes.contains(&AuthMode::ApiKey) {
+            if modes.contains(&AuthMode::ApiKey) {
                 return self.check_api_key(key);
             }
         }
         let authorization = input.header("authorization").map(str::trim).unwrap_or("");
-        if authorization.starts_with(sigv4::ALGORITHM) && self.modes.contains(&AuthMode::Iam) {
+        if authorization.starts_with(sigv4::ALGORITHM) && modes.contains(&AuthMode::Iam) {
             return self.check_iam(input);
         }
         if !authorization.is_empty() {
@@ -315,20 +342,20 @@ impl Authenticator {
                 let iss = claims.get("iss").and_then(Value::as_str).unwrap_or("");
                 if let Some(pool) = &self.user_pool {
                     if iss.starts_with("https://cognito-idp.")
-                        && self.modes.contains(&AuthMode::UserPools)
+                        && modes.contains(&AuthMode::UserPools)
                     {
                         return check_user_pool(pool, token);
                     }
                 }
                 if let Some(oidc) = &self.oidc {
                     if iss.trim_end_matches('/') == oidc.issuer.trim_end_matches('/')
-                        && self.modes.contains(&AuthMode::Oidc)
+                        && modes.contains(&AuthMode::Oidc)
                     {
                         return check_oidc(oidc, token);
                     }
                 }
             }
-            if let (Some(lambda), true) = (&self.lambda, self.modes.contains(&AuthMode::Lambda)) {
+            if let (Some(lambda), true) = (&self.lambda, modes.contains(&AuthMode::Lambda)) {
                 let resp = call_lambda(lambda, authorization, input).await?;
                 if !resp.is_authorized {
                     return Err(AuthFailure::unauthorized(
@@ -354,22 +381,38 @@ impl Authenticator {
         &self,
         input: &AuthInput<'_>,
     ) -> Result<Identity, AuthFailure> {
-        let Some(host) = input.header("host") else {
-            return Err(AuthFailure::unauthorized(
-                "The authorization object has no host: it must name the API's GraphQL host.",
-            ));
-        };
-        if !self
-            .hosts
-            .iter()
-            .any(|h| h.eq_ignore_ascii_case(host.trim()))
-        {
-            return Err(AuthFailure::unauthorized(format!(
-                "The authorization object's host {host:?} is not this API's GraphQL host ({}).",
-                self.hosts.join(", ")
-            )));
+        self.authenticate_realtime_in(input, &self.modes, HostCheck::Required)
+            .await
+    }
+
+    /// [`Authenticator::authenticate_realtime`] among these modes, with this host check.
+    pub(crate) async fn authenticate_realtime_in(
+        &self,
+        input: &AuthInput<'_>,
+        modes: &BTreeSet<AuthMode>,
+        check: HostCheck,
+    ) -> Result<Identity, AuthFailure> {
+        match (input.header("host"), check) {
+            (None, HostCheck::IfPresent) => {}
+            (None, HostCheck::Required) => {
+                return Err(AuthFailure::unauthorized(
+                    "The authorization object has no host: it must name the API's GraphQL host.",
+                ))
+            }
+            (Some(host), _) => {
+                if !self
+                    .hosts
+                    .iter()
+                    .any(|h| h.eq_ignore_ascii_case(host.trim()))
+                {
+                    return Err(AuthFailure::unauthorized(format!(
+                        "The authorization object's host {host:?} is not this API's host ({}).",
+                        self.hosts.join(", ")
+                    )));
+                }
+            }
         }
-        self.authenticate(input).await
+        self.authenticate_in(input, modes).await
     }
 
     fn check_api_key(&self, key: &str) -> Result<Identity, AuthFailure> {
@@ -474,6 +517,7 @@ async fn call_lambda(
         query_string: input.query_string.to_owned(),
         operation_name: input.operation_name.map(str::to_owned),
         variables: input.variables.clone(),
+        channel: input.channel.map(str::to_owned),
     })
     .await;
     let ttl = resp.ttl_override.unwrap_or(lambda.default_ttl);

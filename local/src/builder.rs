@@ -17,6 +17,7 @@ use crate::auth::{
 };
 use crate::engine::{Core, Engine};
 use crate::error::{Error, ResolverError};
+use crate::events::EventApi;
 use crate::faults::Faults;
 use crate::jwt::SigningKey;
 use crate::resolver::{resolver, Resolver, ResolverRequest};
@@ -49,6 +50,7 @@ pub struct LocalAppSyncBuilder {
     realtime: RealtimeSettings,
     tls: bool,
     public_host: Option<String>,
+    events: Option<EventApi>,
 }
 
 impl fmt::Debug for LocalAppSyncBuilder {
@@ -57,6 +59,7 @@ impl fmt::Debug for LocalAppSyncBuilder {
             .field("default_mode", &self.default_mode)
             .field("additional", &self.additional)
             .field("region", &self.region)
+            .field("events", &self.events)
             .finish_non_exhaustive()
     }
 }
@@ -79,12 +82,14 @@ impl Default for LocalAppSyncBuilder {
             realtime: RealtimeSettings::default(),
             tls: false,
             public_host: None,
+            events: None,
         }
     }
 }
 
 impl LocalAppSyncBuilder {
-    /// The schema as SDL text (the AWS prelude is added).
+    /// The schema as SDL text (the AWS prelude is added). A server with an
+    /// [Event API](LocalAppSyncBuilder::events) may have none: it then serves Events only.
     pub fn schema(mut self, sdl: impl Into<String>) -> Self {
         self.sdl = Some(Ok(sdl.into()));
         self
@@ -240,6 +245,22 @@ impl LocalAppSyncBuilder {
         self
     }
 
+    /// Serves an AppSync Event API too (`POST /event`, `/event/realtime`), or instead of the
+    /// GraphQL one when no schema is given. Its modes use the same credentials as GraphQL's
+    /// (API keys, user pool, OIDC issuer, IAM credentials, Lambda authorizer), which must be
+    /// configured for every mode it names.
+    pub fn events(mut self, api: EventApi) -> Self {
+        self.events = Some(api);
+        self
+    }
+
+    /// How many Events `publish` messages one socket may send per second before they are
+    /// refused with `LimitExceededError` (default 25, AWS's quota; `None`: no limit).
+    pub fn events_publish_rate_per_connection(mut self, per_second: Option<u32>) -> Self {
+        self.realtime.events_publish_rate = per_second;
+        self
+    }
+
     /// Serves HTTPS and WSS with a self-signed certificate for `localhost` and `127.0.0.1`
     /// (get it with [`LocalAppSync::tls_certificate_pem`](crate::LocalAppSync::tls_certificate_pem) to trust it).
     pub fn tls(mut self, tls: bool) -> Self {
@@ -250,46 +271,63 @@ impl LocalAppSyncBuilder {
     /// Checks every setting and builds the state; every problem is reported at once.
     pub(crate) fn prepare(self) -> Result<Prepared, Error> {
         let mut problems = Vec::new();
+        let has_schema = self.sdl.is_some();
         let sdl = match self.sdl {
             Some(Ok(s)) => Some(s),
             Some(Err(e)) => {
                 problems.push(e);
                 None
             }
+            None if self.events.is_some() => None,
             None => {
-                problems.push("no schema: call .schema(sdl) or .schema_file(path)".to_owned());
+                problems.push(
+                    "no schema: call .schema(sdl) or .schema_file(path), or serve an Event API \
+                     only with .events(..)"
+                        .to_owned(),
+                );
                 None
             }
         };
-        let mut modes: BTreeSet<AuthMode> = self.additional.iter().copied().collect();
-        modes.insert(self.default_mode);
+        let events = self
+            .events
+            .map(|api| api.check(self.default_mode, &mut problems));
+        // The GraphQL API's modes (none without a schema), then every mode anything uses.
+        let mut modes: BTreeSet<AuthMode> = BTreeSet::new();
+        if has_schema {
+            modes.extend(self.additional.iter().copied());
+            modes.insert(self.default_mode);
+        }
+        let mut used = modes.clone();
+        if let Some(e) = &events {
+            used.extend(e.modes());
+        }
         for m in modes.iter().filter(|m| !m.is_appsync()) {
             problems.push(format!(
                 "{m} is not an AppSync authorization type: an API's modes are API_KEY, AWS_IAM, \
                  AMAZON_COGNITO_USER_POOLS, OPENID_CONNECT and AWS_LAMBDA"
             ));
         }
-        if modes.contains(&AuthMode::ApiKey) && self.api_keys.is_empty() {
+        if used.contains(&AuthMode::ApiKey) && self.api_keys.is_empty() {
             problems.push("API_KEY is enabled but no API key is set: call .api_key(..)".to_owned());
         }
-        if modes.contains(&AuthMode::UserPools) && self.user_pool.is_none() {
+        if used.contains(&AuthMode::UserPools) && self.user_pool.is_none() {
             problems.push(
                 "AMAZON_COGNITO_USER_POOLS is enabled but no user pool is set: call .user_pool(..)"
                     .to_owned(),
             );
         }
-        if modes.contains(&AuthMode::Oidc) && self.oidc.is_none() {
+        if used.contains(&AuthMode::Oidc) && self.oidc.is_none() {
             problems.push(
                 "OPENID_CONNECT is enabled but no issuer is set: call .oidc_issuer(..)".to_owned(),
             );
         }
-        if modes.contains(&AuthMode::Iam) && self.iam.is_empty() {
+        if used.contains(&AuthMode::Iam) && self.iam.is_empty() {
             problems.push(
                 "AWS_IAM is enabled but no credentials are set: call .iam_credentials(..)"
                     .to_owned(),
             );
         }
-        if modes.contains(&AuthMode::Lambda) && self.lambda.is_none() {
+        if used.contains(&AuthMode::Lambda) && self.lambda.is_none() {
             problems.push(
                 "AWS_LAMBDA is enabled but no authorizer is set: call .lambda_authorizer(..)"
                     .to_owned(),
@@ -331,6 +369,11 @@ impl LocalAppSyncBuilder {
             None => None,
         };
         let mut resolvers = HashMap::new();
+        if !has_schema {
+            for (t, f, _) in &self.resolvers {
+                problems.push(format!("resolver for {t}.{f}: the server has no schema"));
+            }
+        }
         if let Some(m) = &model {
             for (t, f, r) in self.resolvers {
                 if m.field(&t, &f).is_none() {
@@ -359,22 +402,31 @@ impl LocalAppSyncBuilder {
                 key: signing_key("local-oidc", &mut problems)?,
             })
         });
-        let (Some(model), true) = (model, problems.is_empty()) else {
+        if !problems.is_empty() {
             return Err(Error::new(format!(
                 "appsync-local cannot start:\n  {}",
                 problems.join("\n  ")
             )));
+        }
+        let store = Store::default();
+        let engine = match model {
+            Some(model) => Some(
+                Engine::build(Core {
+                    model,
+                    store: store.clone(),
+                    resolvers,
+                    events: broadcast::channel(1024).0,
+                })
+                .map_err(Error::new)?,
+            ),
+            None => None,
         };
-        let engine = Engine::build(Core {
-            model,
-            store: Store::default(),
-            resolvers,
-            events: broadcast::channel(1024).0,
-        })
-        .map_err(Error::new)?;
         Ok(Prepared {
             state: ServerState {
                 engine,
+                events,
+                store,
+                default_mode: self.default_mode,
                 auth: Authenticator {
                     modes,
                     api_keys: self.api_keys,

@@ -1,4 +1,5 @@
-//! Fault hooks for tests: what appsync-local should do wrong next, on HTTP and on its sockets.
+//! Fault hooks for tests: what appsync-local should do wrong next, on HTTP and on its sockets
+//! (GraphQL's and Events' alike: every socket command reaches both kinds).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -45,8 +46,8 @@ impl Default for Faults {
 }
 
 impl Faults {
-    /// The next `n` `POST /graphql` requests get this status (e.g. 503 or 429) with an `errors`
-    /// envelope, before any auth check.
+    /// The next `n` `POST /graphql` and `POST /event` requests get this status (e.g. 503 or
+    /// 429) with an `errors` envelope, before any auth check.
     pub fn fail_next_requests(&self, n: usize, status: u16) {
         let mut f = self.http_failures.lock().unwrap_or_else(|e| e.into_inner());
         f.extend(std::iter::repeat_n((status, None), n));
@@ -57,7 +58,7 @@ impl Faults {
         (!f.is_empty()).then(|| f.remove(0).0)
     }
 
-    /// The next `n` WebSocket upgrades are refused with this HTTP status (e.g. 503, or 401 for
+    /// The next `n` WebSocket upgrades (GraphQL or Events) are refused with this HTTP status (e.g. 503, or 401 for
     /// a refusal the client must not retry forever).
     pub fn refuse_next_connections(&self, n: usize, status: u16) {
         let mut f = self
@@ -93,7 +94,7 @@ impl Faults {
         self.refuse_acks.load(Ordering::SeqCst)
     }
 
-    /// Wait this long before each `connection_ack` and `start_ack`.
+    /// Wait this long before each `connection_ack`, `start_ack` and `subscribe_success`.
     pub fn delay_acks(&self, delay: Duration) {
         self.ack_delay_ms
             .store(delay.as_millis() as u64, Ordering::SeqCst);

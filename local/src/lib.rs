@@ -2,7 +2,9 @@
 //! realtime socket for a schema, on 127.0.0.1, with AppSync's auth rules really enforced (API
 //! keys, Cognito user-pool and OIDC JWTs it signs itself, IAM SigV4, a Lambda authorizer
 //! closure, and the `@aws_*` directives of every field), `@aws_subscribe` wiring, default
-//! resolvers over an in-memory [`Store`], and [`Faults`] to inject.
+//! resolvers over an in-memory [`Store`], and [`Faults`] to inject. It also serves an AppSync
+//! Event API ([`EventApi`]: `POST /event` and the `/event/realtime` socket, channel namespaces
+//! with their own auth modes, wildcard subscriptions), beside the GraphQL API or alone.
 //!
 //! ```
 //! use appsync_local::{AuthMode, LocalAppSync};
@@ -39,6 +41,7 @@ mod builder;
 mod dates;
 mod engine;
 mod error;
+mod events;
 mod faults;
 mod http;
 mod jwt;
@@ -56,6 +59,7 @@ mod token;
 pub use auth::{AuthMode, Identity, LambdaAuthRequest, LambdaAuthResponse};
 pub use builder::LocalAppSyncBuilder;
 pub use error::{Error, ResolverError};
+pub use events::{ChannelNamespace, EventApi};
 pub use faults::{Faults, SocketCommand};
 pub use resolver::ResolverRequest;
 pub use schema::AWS_PRELUDE;

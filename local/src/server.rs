@@ -55,14 +55,24 @@ impl LocalAppSyncBuilder {
     }
 }
 
-/// The routes: GraphQL over HTTP, the realtime upgrades, the key sets of the token issuers.
+/// The routes: GraphQL over HTTP and its realtime upgrades (with a schema), Events' publish and
+/// realtime upgrade (with an Event API), the key sets of the token issuers.
 fn router(state: Arc<ServerState>) -> Router {
-    Router::new()
-        .route(
-            "/graphql",
-            post(crate::http::graphql).get(crate::realtime::upgrade),
-        )
-        .route("/graphql/realtime", get(crate::realtime::upgrade))
+    let mut router = Router::new();
+    if state.engine.is_some() {
+        router = router
+            .route(
+                "/graphql",
+                post(crate::http::graphql).get(crate::realtime::upgrade),
+            )
+            .route("/graphql/realtime", get(crate::realtime::upgrade));
+    }
+    if state.events.is_some() {
+        router = router
+            .route("/event", post(crate::http::events))
+            .route("/event/realtime", get(crate::realtime::events_upgrade));
+    }
+    router
         .route("/{pool}/.well-known/jwks.json", get(crate::http::jwks))
         .with_state(state)
 }
@@ -114,20 +124,41 @@ impl LocalAppSync {
         self.addr
     }
 
-    /// `http://127.0.0.1:PORT/graphql` (`https` with TLS).
-    pub fn graphql_url(&self) -> String {
+    fn http_url(&self, path: &str) -> String {
         let scheme = if self.cert_pem.is_some() {
             "https"
         } else {
             "http"
         };
-        format!("{scheme}://{}/graphql", self.addr)
+        format!("{scheme}://{}{path}", self.addr)
     }
 
-    /// `ws://127.0.0.1:PORT/graphql/realtime` (`wss` with TLS).
-    pub fn realtime_url(&self) -> String {
+    fn ws_url(&self, path: &str) -> String {
         let scheme = if self.cert_pem.is_some() { "wss" } else { "ws" };
-        format!("{scheme}://{}/graphql/realtime", self.addr)
+        format!("{scheme}://{}{path}", self.addr)
+    }
+
+    /// `http://127.0.0.1:PORT/graphql` (`https` with TLS). Served only with a schema.
+    pub fn graphql_url(&self) -> String {
+        self.http_url("/graphql")
+    }
+
+    /// `ws://127.0.0.1:PORT/graphql/realtime` (`wss` with TLS). Served only with a schema.
+    pub fn realtime_url(&self) -> String {
+        self.ws_url("/graphql/realtime")
+    }
+
+    /// The Event API's HTTP endpoint, `http://127.0.0.1:PORT/event` (`https` with TLS), where
+    /// events are published. Served only with an [Event API](crate::LocalAppSyncBuilder::events).
+    pub fn events_url(&self) -> String {
+        self.http_url("/event")
+    }
+
+    /// The Event API's realtime endpoint, `ws://127.0.0.1:PORT/event/realtime` (`wss` with
+    /// TLS): AWS's custom-domain form, which is what Amplify JS derives from
+    /// [`LocalAppSync::events_url`].
+    pub fn events_realtime_url(&self) -> String {
+        self.ws_url("/event/realtime")
     }
 
     /// The self-signed certificate (PEM) when serving TLS.
@@ -166,28 +197,36 @@ impl LocalAppSync {
 
     /// The store behind the default resolvers.
     pub fn store(&self) -> &Store {
-        &self.state.engine.core.store
+        &self.state.store
     }
 
-    /// Every mode the API enables.
+    /// Every mode the GraphQL API enables (none on an Events-only server).
     pub fn auth_modes(&self) -> Vec<AuthMode> {
         self.state.auth.modes.iter().copied().collect()
     }
 
-    fn default_mode(&self) -> AuthMode {
-        self.state.engine.core.model.default_mode
-    }
-
-    /// A Gen2 `amplify_outputs.json` for this server.
+    /// A Gen2 `amplify_outputs.json` for this server: `data` for the GraphQL API, and
+    /// `custom.events` (`url`, `aws_region`, `default_authorization_type`, `api_key`) for the
+    /// Event API.
     pub fn amplify_outputs(&self) -> Value {
-        crate::amplify::outputs(&self.state.auth, self.default_mode(), &self.graphql_url())
+        let graphql = self
+            .state
+            .engine
+            .is_some()
+            .then(|| (self.state.default_mode, self.graphql_url()));
+        let events = self
+            .state
+            .events
+            .as_ref()
+            .map(|e| (e.default_mode, self.events_url()));
+        crate::amplify::outputs(&self.state.auth, graphql, events)
     }
 
     /// A Gen1 `amplifyconfiguration.json`: one friendly name per auth mode, `<name>_<MODE>`,
-    /// all on the same URL, the default mode's name plain `<name>`.
+    /// all on the same URL, the default mode's name plain `<name>`. Gen1 has no Event API.
     pub fn amplify_configuration(&self, name: &str) -> Value {
         let url = self.graphql_url();
-        crate::amplify::configuration(&self.state.auth, self.default_mode(), &url, name)
+        crate::amplify::configuration(&self.state.auth, self.state.default_mode, &url, name)
     }
 
     /// Writes [`LocalAppSync::amplify_outputs`] to a file.

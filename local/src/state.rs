@@ -1,13 +1,16 @@
 //! The shared state of a running server: what every HTTP request and realtime socket reads
-//! (the engine, the authenticator, the fault switches and the realtime settings).
+//! (the GraphQL engine, the Event API, the authenticator, the fault switches and the realtime
+//! settings).
 
 use std::time::Duration;
 
-use crate::auth::Authenticator;
+use crate::auth::{AuthMode, Authenticator};
 use crate::engine::Engine;
+use crate::events::Events;
 use crate::faults::Faults;
+use crate::store::Store;
 
-/// How the realtime endpoint behaves.
+/// How the realtime endpoints behave.
 #[derive(Clone, Debug)]
 pub(crate) struct RealtimeSettings {
     pub keep_alive: Duration,
@@ -15,6 +18,8 @@ pub(crate) struct RealtimeSettings {
     pub max_subscriptions: usize,
     /// Refuse a bad handshake at the HTTP upgrade (401) instead of a `connection_error` frame.
     pub reject_at_upgrade: bool,
+    /// Events `publish` messages allowed per second on one socket (`None`: no limit).
+    pub events_publish_rate: Option<u32>,
 }
 
 impl Default for RealtimeSettings {
@@ -24,13 +29,21 @@ impl Default for RealtimeSettings {
             connection_timeout: Duration::from_secs(300),
             max_subscriptions: 100,
             reject_at_upgrade: false,
+            events_publish_rate: Some(25),
         }
     }
 }
 
 /// The shared state of a running server.
 pub(crate) struct ServerState {
-    pub engine: Engine,
+    /// The GraphQL API (none on an Events-only server).
+    pub engine: Option<Engine>,
+    /// The Event API, if one is configured.
+    pub events: Option<Events>,
+    /// The store behind the default resolvers (the engine's).
+    pub store: Store,
+    /// The GraphQL API's default mode.
+    pub default_mode: AuthMode,
     pub auth: Authenticator,
     pub faults: Faults,
     pub realtime: RealtimeSettings,

@@ -1,72 +1,130 @@
-//! One socket: a single task owns the WebSocket and drives everything on it with one `select!`:
-//! frames from the client, fault commands, the `connection_ack` timer, the keep-alive timer,
-//! the `start`s being authorized and subscribed, and the events of the live subscriptions.
+//! One socket, whatever its protocol: a single task owns the WebSocket and drives everything on
+//! it with one `select!`: frames from the client, fault commands, the `connection_ack` timer,
+//! the keep-alive timer, the protocol's pending steps (authorizations, subscriptions being set
+//! up) and the events of its live subscriptions.
 //!
-//! Nothing is spawned per subscription: pending `start`s are futures in a `FuturesUnordered`
-//! and live subscriptions are streams in a `SelectAll`, both owned by the task, so everything
-//! ends when the socket does. Events wait in each subscription's bounded broadcast receiver
-//! until the socket can take them.
+//! What the two protocols share lives here: the handshake's outcome answered at
+//! `connection_init` (an ack, or a `connection_error` and a close), messages before the ack
+//! ignored, a frame that is not a JSON object answered, the keep-alive loop, the fault hooks
+//! (drop, close, send a frame, refuse or delay acks, pause keep-alives). A [`Protocol`] handles
+//! every other message, and the shapes of the frames that differ.
 //!
-//! A `start` goes through: unique id, `payload.data` (a JSON string holding `query`,
-//! `variables`, `operationName`), `payload.extensions.authorization` (checked like an HTTP
-//! request to `POST /graphql` whose body is exactly `data`), the per-socket cap, then the
-//! engine (document validation, field auth, `@aws_subscribe`), then `start_ack`.
+//! Nothing is spawned per subscription: pending steps are futures in a `FuturesUnordered` and
+//! live subscriptions are streams in a `SelectAll`, both owned by the task, so everything
+//! ends when the socket does.
 
-use std::collections::HashMap;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::future::BoxFuture;
-use futures_util::stream::{
-    self, AbortHandle, Abortable, BoxStream, FuturesUnordered, SelectAll, StreamExt,
-};
+use futures_util::stream::{BoxStream, FuturesUnordered, SelectAll, StreamExt};
 use serde_json::{json, Value};
 use tokio::sync::broadcast;
 use tokio::time::{Interval, MissedTickBehavior, Sleep};
 
-use crate::auth::{AuthInput, Identity};
 use crate::faults::SocketCommand;
 use crate::state::ServerState;
-
-use super::handshake::object_pairs;
 
 /// How long to wait for the client's answer to our close frame.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
-/// The close code after a `connection_error` (policy violation: the handshake was refused).
-const CLOSE_UNAUTHORIZED: u16 = 1008;
+/// A realtime protocol: what differs between AppSync's GraphQL (`graphql-ws`) and Events
+/// (`aws-appsync-event-ws`) sockets.
+pub(super) trait Protocol: Send + 'static {
+    /// A finished step of an operation (e.g. an authorization), fed back to the protocol.
+    type Step: Send + 'static;
+    /// An item of a live subscription.
+    type Event: Send + 'static;
 
-/// Accepts a socket that did not offer `graphql-ws`, and closes it with 1002 (protocol error).
-pub(super) async fn refuse_protocol(mut socket: WebSocket) {
-    close(&mut socket, 1002, "The graphql-ws subprotocol is required.").await;
+    /// The `connection_ack` frame.
+    fn ack(connection_timeout_ms: u64) -> Value;
+
+    /// The `connection_error` frame answering `connection_init` after a refused handshake.
+    fn connection_error(message: &str) -> Value;
+
+    /// The close code and reason sent after a `connection_error`.
+    fn close_after_connection_error() -> (u16, &'static str);
+
+    /// The answer to a text frame that is not a JSON object.
+    fn not_an_object() -> Value;
+
+    /// A message other than `connection_init`, once the connection is acknowledged.
+    fn on_message(&mut self, io: &mut Io<Self>, msg: Value);
+
+    /// A step finished.
+    fn on_step(&mut self, io: &mut Io<Self>, step: Self::Step);
+
+    /// A live subscription produced an item.
+    fn on_event(&mut self, io: &mut Io<Self>, event: Self::Event);
+
+    /// How many subscriptions the socket has (for the logs).
+    fn subscriptions(&self) -> usize;
 }
 
-/// Serves one socket until it closes. `auth` is the handshake's outcome (the identity, or
-/// the message of the `connection_error` to answer `connection_init` with).
-pub(super) async fn run(
+/// What a protocol acts through: the server, frames to send (in order), steps to wait for,
+/// subscriptions to listen to.
+pub(super) struct Io<P: Protocol + ?Sized> {
+    pub server: Arc<ServerState>,
+    out: Vec<Value>,
+    pending: FuturesUnordered<BoxFuture<'static, P::Step>>,
+    live: SelectAll<BoxStream<'static, P::Event>>,
+}
+
+impl<P: Protocol + ?Sized> Io<P> {
+    /// Sends a frame (after the ones already queued).
+    pub(super) fn send(&mut self, frame: Value) {
+        self.out.push(frame);
+    }
+
+    /// Waits for a step; [`Protocol::on_step`] gets its outcome.
+    pub(super) fn wait(&mut self, step: BoxFuture<'static, P::Step>) {
+        self.pending.push(step);
+    }
+
+    /// Listens to a subscription; [`Protocol::on_event`] gets each item.
+    pub(super) fn listen(&mut self, events: BoxStream<'static, P::Event>) {
+        self.live.push(events);
+    }
+}
+
+/// Accepts a socket that did not offer the protocol's subprotocol, and closes it with 1002
+/// (protocol error).
+pub(super) async fn refuse_protocol(mut socket: WebSocket, reason: &'static str) {
+    close(&mut socket, 1002, reason).await;
+}
+
+/// Serves one socket until it closes. `auth` is the handshake's outcome (`Err`: the message
+/// of the `connection_error` to answer `connection_init` with).
+pub(super) async fn run<P: Protocol>(
     server: Arc<ServerState>,
     socket: WebSocket,
-    auth: Result<Identity, String>,
+    auth: Result<(), String>,
     commands: broadcast::Receiver<SocketCommand>,
+    protocol: P,
 ) {
     let mut conn = Connection {
-        server,
+        io: Io {
+            server,
+            out: Vec::new(),
+            pending: FuturesUnordered::new(),
+            live: SelectAll::new(),
+        },
         socket,
         auth,
         commands: Some(commands),
         acked: false,
         ack_timer: None,
         keep_alive: None,
-        subs: HashMap::new(),
-        next_key: 0,
-        pending: FuturesUnordered::new(),
-        live: SelectAll::new(),
+        protocol,
     };
     tracing::debug!("realtime socket open");
     conn.serve().await;
-    tracing::debug!(subscriptions = conn.subs.len(), "realtime socket closed");
+    tracing::debug!(
+        subscriptions = conn.protocol.subscriptions(),
+        "realtime socket closed"
+    );
 }
 
 /// Whether the socket goes on.
@@ -76,52 +134,20 @@ enum Flow {
     End,
 }
 
-/// A subscription id in use: `key` tells apart successive uses of the same id.
-struct Sub {
-    key: u64,
-    /// Counted against the cap (it passed authorization).
-    counted: bool,
-    /// Set once the subscription is live.
-    abort: Option<AbortHandle>,
-}
-
-/// A parsed `payload.data`.
-struct StartRequest {
-    data: String,
-    query: String,
-    variables: Value,
-    operation_name: Option<String>,
-}
-
-/// A step of a `start` finished.
-enum Step {
-    /// The authorization object was checked: the identity, or the error message.
-    Authorized(String, u64, Result<Box<(Identity, StartRequest)>, String>),
-    /// The engine accepted the subscription (and any ack delay passed), or its error entries.
-    Subscribed(String, u64, Result<BoxStream<'static, Value>, Vec<Value>>),
-}
-
-/// An event of a live subscription; `None` when its stream ended.
-struct Event {
-    id: String,
-    key: u64,
-    payload: Option<Value>,
-}
-
 /// What woke the socket task up.
-enum Input {
+enum Input<P: Protocol> {
     Frame(Option<Result<Message, axum::Error>>),
     Command(SocketCommand),
     AckDue,
     KeepAlive,
-    Step(Step),
-    Event(Event),
+    Step(P::Step),
+    Event(P::Event),
 }
 
-struct Connection {
-    server: Arc<ServerState>,
+struct Connection<P: Protocol> {
+    io: Io<P>,
     socket: WebSocket,
-    auth: Result<Identity, String>,
+    auth: Result<(), String>,
     /// `None` once the fault channel closed.
     commands: Option<broadcast::Receiver<SocketCommand>>,
     acked: bool,
@@ -129,10 +155,7 @@ struct Connection {
     ack_timer: Option<Pin<Box<Sleep>>>,
     /// The single keep-alive timer, started with the ack.
     keep_alive: Option<Interval>,
-    subs: HashMap<String, Sub>,
-    next_key: u64,
-    pending: FuturesUnordered<BoxFuture<'static, Step>>,
-    live: SelectAll<BoxStream<'static, Event>>,
+    protocol: P,
 }
 
 async fn next_command(rx: &mut Option<broadcast::Receiver<SocketCommand>>) -> SocketCommand {
@@ -180,62 +203,16 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &str) {
     }
 }
 
-/// An `error` frame; `errors` is usually a list, but AppSync sends an object for some errors.
-fn error_frame(id: Option<&str>, errors: Value) -> Value {
-    let mut f = json!({"type": "error", "payload": {"errors": errors}});
-    if let Some(id) = id {
-        f["id"] = json!(id);
-    }
-    f
-}
-
-/// `payload.data`: a JSON string holding `{"query", "variables"?, "operationName"?}`.
-fn parse_start(msg: &Value) -> Result<StartRequest, String> {
-    let payload = match msg.get("payload") {
-        Some(p @ Value::Object(_)) => p,
-        _ => return Err("Validation error: the start message has no payload.".to_owned()),
-    };
-    let Some(data) = payload.get("data").and_then(Value::as_str) else {
-        return Err(
-            "Validation error: payload.data must be a string holding the JSON request \
-             {\"query\", \"variables\"}."
-                .to_owned(),
-        );
-    };
-    let Ok(Value::Object(req)) = serde_json::from_str::<Value>(data) else {
-        return Err("Validation error: payload.data is not a JSON object.".to_owned());
-    };
-    let Some(query) = req.get("query").and_then(Value::as_str) else {
-        return Err("Validation error: payload.data has no query string.".to_owned());
-    };
-    let variables = match req.get("variables") {
-        None | Some(Value::Null) => json!({}),
-        Some(v @ Value::Object(_)) => v.clone(),
-        Some(_) => return Err("Validation error: variables must be a JSON object.".to_owned()),
-    };
-    let operation_name = match req.get("operationName") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(_) => return Err("Validation error: operationName must be a string.".to_owned()),
-    };
-    Ok(StartRequest {
-        data: data.to_owned(),
-        query: query.to_owned(),
-        variables,
-        operation_name,
-    })
-}
-
-impl Connection {
+impl<P: Protocol> Connection<P> {
     async fn serve(&mut self) {
         loop {
-            let input = tokio::select! {
+            let input: Input<P> = tokio::select! {
                 frame = self.socket.recv() => Input::Frame(frame),
                 cmd = next_command(&mut self.commands) => Input::Command(cmd),
                 () = timer(&mut self.ack_timer) => Input::AckDue,
                 () = tick(&mut self.keep_alive) => Input::KeepAlive,
-                Some(step) = self.pending.next(), if !self.pending.is_empty() => Input::Step(step),
-                Some(event) = self.live.next(), if !self.live.is_empty() => Input::Event(event),
+                Some(step) = self.io.pending.next(), if !self.io.pending.is_empty() => Input::Step(step),
+                Some(event) = self.io.live.next(), if !self.io.live.is_empty() => Input::Event(event),
             };
             let flow = match input {
                 Input::Frame(None) => Flow::End,
@@ -245,16 +222,25 @@ impl Connection {
                 }
                 Input::Frame(Some(Ok(m))) => self.on_frame(m).await,
                 Input::Command(c) => self.on_command(c).await,
-                Input::AckDue => self.ack().await,
+                Input::AckDue => self.ack(),
                 Input::KeepAlive => {
-                    if self.server.faults.keep_alives_paused() {
-                        Flow::Continue
-                    } else {
-                        self.send(json!({"type": "ka"})).await
+                    if !self.io.server.faults.keep_alives_paused() {
+                        self.io.send(json!({"type": "ka"}));
                     }
+                    Flow::Continue
                 }
-                Input::Step(s) => self.on_step(s).await,
-                Input::Event(e) => self.on_event(e).await,
+                Input::Step(s) => {
+                    self.protocol.on_step(&mut self.io, s);
+                    Flow::Continue
+                }
+                Input::Event(e) => {
+                    self.protocol.on_event(&mut self.io, e);
+                    Flow::Continue
+                }
+            };
+            let flow = match flow {
+                Flow::Continue => self.flush().await,
+                Flow::End => Flow::End,
             };
             if let Flow::End = flow {
                 return;
@@ -262,14 +248,15 @@ impl Connection {
         }
     }
 
-    async fn send(&mut self, frame: Value) -> Flow {
-        match self.socket.send(Message::text(frame.to_string())).await {
-            Ok(()) => Flow::Continue,
-            Err(e) => {
+    /// Sends every queued frame, in order.
+    async fn flush(&mut self) -> Flow {
+        for frame in std::mem::take(&mut self.io.out) {
+            if let Err(e) = self.socket.send(Message::text(frame.to_string())).await {
                 tracing::debug!(error = %e, "realtime socket write failed");
-                Flow::End
+                return Flow::End;
             }
         }
+        Flow::Continue
     }
 
     async fn on_command(&mut self, command: SocketCommand) -> Flow {
@@ -280,10 +267,15 @@ impl Connection {
             }
             SocketCommand::Close(code, reason) => {
                 tracing::debug!(code, "closing the socket (injected fault)");
-                close(&mut self.socket, code, &reason).await;
+                if let Flow::Continue = self.flush().await {
+                    close(&mut self.socket, code, &reason).await;
+                }
                 Flow::End
             }
-            SocketCommand::Send(frame) => self.send(frame).await,
+            SocketCommand::Send(frame) => {
+                self.io.send(frame);
+                Flow::Continue
+            }
         }
     }
 
@@ -308,9 +300,8 @@ impl Connection {
             Ok(m @ Value::Object(_)) => m,
             _ => {
                 tracing::debug!("answering a frame that is not a JSON object");
-                let errors = json!([{"errorType": "BadRequestException",
-                    "message": "The message is not a JSON object."}]);
-                return self.send(error_frame(None, errors)).await;
+                self.io.send(P::not_an_object());
+                return Flow::Continue;
             }
         };
         match (msg.get("type").and_then(Value::as_str), self.acked) {
@@ -319,10 +310,8 @@ impl Connection {
                 tracing::debug!("ignoring a message sent before connection_ack");
                 Flow::Continue
             }
-            (Some("start"), true) => self.on_start(&msg).await,
-            (Some("stop"), true) => self.on_stop(&msg).await,
-            (t, true) => {
-                tracing::debug!(r#type = t.unwrap_or(""), "ignoring an unknown message type");
+            (_, true) => {
+                self.protocol.on_message(&mut self.io, msg);
                 Flow::Continue
             }
         }
@@ -333,259 +322,37 @@ impl Connection {
             tracing::debug!("ignoring a repeated connection_init");
             return Flow::Continue;
         }
-        if self.server.faults.acks_refused() {
+        if self.io.server.faults.acks_refused() {
             tracing::debug!("not answering connection_init (injected fault)");
             return Flow::Continue;
         }
         if let Err(message) = &self.auth {
-            let frame = json!({"type": "connection_error", "payload": {"errors": [{
-                "errorType": "UnauthorizedException", "message": message, "errorCode": 401,
-            }]}});
-            if let Flow::Continue = self.send(frame).await {
-                close(
-                    &mut self.socket,
-                    CLOSE_UNAUTHORIZED,
-                    "UnauthorizedException",
-                )
-                .await;
+            self.io.send(P::connection_error(message));
+            if let Flow::Continue = self.flush().await {
+                let (code, reason) = P::close_after_connection_error();
+                close(&mut self.socket, code, reason).await;
             }
             return Flow::End;
         }
-        let delay = self.server.faults.ack_delay();
+        let delay = self.io.server.faults.ack_delay();
         if delay.is_zero() {
-            return self.ack().await;
+            return self.ack();
         }
         self.ack_timer = Some(Box::pin(tokio::time::sleep(delay)));
         Flow::Continue
     }
 
-    async fn ack(&mut self) -> Flow {
+    fn ack(&mut self) -> Flow {
         self.ack_timer = None;
         self.acked = true;
-        let timeout_ms =
-            u64::try_from(self.server.realtime.connection_timeout.as_millis()).unwrap_or(u64::MAX);
-        let flow = self
-            .send(json!({"type": "connection_ack", "payload": {"connectionTimeoutMs": timeout_ms}}))
-            .await;
+        let settings = &self.io.server.realtime;
+        let timeout_ms = u64::try_from(settings.connection_timeout.as_millis()).unwrap_or(u64::MAX);
         // The first tick is immediate: a `ka` follows the ack, as AppSync does.
-        let every = self
-            .server
-            .realtime
-            .keep_alive
-            .max(Duration::from_millis(1));
+        let every = settings.keep_alive.max(Duration::from_millis(1));
         let mut ka = tokio::time::interval(every);
         ka.set_missed_tick_behavior(MissedTickBehavior::Delay);
         self.keep_alive = Some(ka);
-        flow
-    }
-
-    async fn on_start(&mut self, msg: &Value) -> Flow {
-        let Some(id) = msg
-            .get("id")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-        else {
-            let errors = json!([{"message": "Validation error: the start message has no id."}]);
-            return self.send(error_frame(None, errors)).await;
-        };
-        if self.subs.contains_key(id) {
-            let errors = json!([{"errorType": "DuplicatedOperationError",
-                "message": format!("Duplicated operation with id {id}")}]);
-            return self.send(error_frame(Some(id), errors)).await;
-        }
-        let req = match parse_start(msg) {
-            Ok(r) => r,
-            Err(message) => {
-                return self
-                    .send(error_frame(Some(id), json!([{"message": message}])))
-                    .await
-            }
-        };
-        let Some(authorization) = msg["payload"]["extensions"]["authorization"].as_object() else {
-            return self
-                .send(error_frame(
-                    Some(id),
-                    unauthorized("Valid authorization header not provided."),
-                ))
-                .await;
-        };
-        let headers = object_pairs(authorization);
-        let key = self.next_key;
-        self.next_key += 1;
-        self.subs.insert(
-            id.to_owned(),
-            Sub {
-                key,
-                counted: false,
-                abort: None,
-            },
-        );
-        let (server, id) = (self.server.clone(), id.to_owned());
-        self.pending.push(Box::pin(async move {
-            let input = AuthInput {
-                headers: &headers,
-                method: "POST",
-                path: "/graphql",
-                query: "",
-                body: req.data.as_bytes(),
-                query_string: &req.query,
-                operation_name: req.operation_name.as_deref(),
-                variables: &req.variables,
-            };
-            let result = server.auth.authenticate_realtime(&input).await;
-            Step::Authorized(
-                id,
-                key,
-                result.map(|i| Box::new((i, req))).map_err(|f| f.message),
-            )
-        }));
+        self.io.send(P::ack(timeout_ms));
         Flow::Continue
-    }
-
-    /// Whether `id` is still the `start` with this key (it was not stopped meanwhile).
-    fn current(&self, id: &str, key: u64) -> bool {
-        self.subs.get(id).is_some_and(|s| s.key == key)
-    }
-
-    async fn on_step(&mut self, step: Step) -> Flow {
-        match step {
-            Step::Authorized(id, key, _) | Step::Subscribed(id, key, _)
-                if !self.current(&id, key) =>
-            {
-                Flow::Continue
-            }
-            Step::Authorized(id, _, Err(message)) => {
-                self.subs.remove(&id);
-                tracing::debug!(id, "start refused: unauthorized");
-                self.send(error_frame(Some(&id), unauthorized(&message)))
-                    .await
-            }
-            Step::Authorized(id, key, Ok(authorized)) => {
-                let (identity, req) = *authorized;
-                let max = self.server.realtime.max_subscriptions;
-                if self.subs.values().filter(|s| s.counted).count() >= max {
-                    self.subs.remove(&id);
-                    let errors = json!({"errorType": "MaxSubscriptionsReachedError",
-                        "message": format!("Max number of {max} subscriptions reached")});
-                    return self.send(error_frame(Some(&id), errors)).await;
-                }
-                if let Some(s) = self.subs.get_mut(&id) {
-                    s.counted = true;
-                }
-                tracing::debug!(id, mode = %identity.mode, "start authorized");
-                let server = self.server.clone();
-                self.pending.push(Box::pin(async move {
-                    let result = server
-                        .engine
-                        .subscribe(
-                            &req.query,
-                            req.variables,
-                            req.operation_name.as_deref(),
-                            identity,
-                        )
-                        .await;
-                    if result.is_ok() {
-                        tokio::time::sleep(server.faults.ack_delay()).await;
-                    }
-                    Step::Subscribed(id, key, result)
-                }));
-                Flow::Continue
-            }
-            Step::Subscribed(id, _, Err(errors)) => {
-                self.subs.remove(&id);
-                tracing::debug!(id, "start refused by the engine");
-                self.send(error_frame(Some(&id), Value::Array(errors)))
-                    .await
-            }
-            Step::Subscribed(id, key, Ok(events)) => {
-                let (handle, registration) = AbortHandle::new_pair();
-                if let Some(s) = self.subs.get_mut(&id) {
-                    s.abort = Some(handle);
-                }
-                let tag = id.clone();
-                let tagged = events
-                    .map(move |payload| Event {
-                        id: tag.clone(),
-                        key,
-                        payload: Some(payload),
-                    })
-                    .chain(stream::once(std::future::ready(Event {
-                        id: id.clone(),
-                        key,
-                        payload: None,
-                    })));
-                self.live.push(Abortable::new(tagged, registration).boxed());
-                tracing::debug!(id, "subscription started");
-                self.send(json!({"type": "start_ack", "id": id})).await
-            }
-        }
-    }
-
-    async fn on_event(&mut self, event: Event) -> Flow {
-        if !self.current(&event.id, event.key) {
-            return Flow::Continue;
-        }
-        match event.payload {
-            Some(payload) => {
-                self.send(json!({"type": "data", "id": event.id, "payload": payload}))
-                    .await
-            }
-            None => {
-                self.subs.remove(&event.id);
-                self.send(json!({"type": "complete", "id": event.id})).await
-            }
-        }
-    }
-
-    async fn on_stop(&mut self, msg: &Value) -> Flow {
-        let Some(id) = msg.get("id").and_then(Value::as_str) else {
-            tracing::debug!("ignoring a stop without id");
-            return Flow::Continue;
-        };
-        if let Some(sub) = self.subs.remove(id) {
-            if let Some(a) = sub.abort {
-                a.abort();
-            }
-        }
-        self.send(json!({"type": "complete", "id": id})).await
-    }
-}
-
-/// The `errors` of a refused `start` authorization.
-fn unauthorized(message: &str) -> Value {
-    json!([{"errorType": "UnauthorizedException", "message": message}])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn start_payloads_are_parsed_strictly() {
-        let ok =
-            json!({"payload": {"data": r#"{"query":"subscription { a }","operationName":"A"}"#}});
-        let r = parse_start(&ok).unwrap();
-        assert_eq!(r.variables, json!({}));
-        assert_eq!(r.operation_name.as_deref(), Some("A"));
-        for bad in [
-            json!({}),
-            json!({"payload": "x"}),
-            json!({"payload": {"data": {"query": "subscription { a }"}}}),
-            json!({"payload": {"data": "not json"}}),
-            json!({"payload": {"data": "{\"variables\":{}}"}}),
-            json!({"payload": {"data": "{\"query\":\"q\",\"variables\":[1]}"}}),
-        ] {
-            let e = parse_start(&bad).err().unwrap();
-            assert!(e.starts_with("Validation error"), "{e}");
-        }
-    }
-
-    #[test]
-    fn error_frames_carry_the_id_only_when_known() {
-        assert_eq!(
-            error_frame(None, json!([])),
-            json!({"type": "error", "payload": {"errors": []}})
-        );
-        assert_eq!(error_frame(Some("a"), json!({}))["id"], "a");
     }
 }

@@ -1,5 +1,7 @@
-//! Shared helpers for appsync-local's integration tests: a server with every mode, and clients.
+//! Shared helpers for appsync-local's integration tests: a server with every mode, clients, a
+//! raw `graphql-ws` client and a raw Events client.
 #![allow(dead_code)]
 
+pub mod events;
 pub mod local;
 pub mod ws;
