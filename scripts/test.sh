@@ -48,6 +48,7 @@ cargo run -q -p appsync-examples --example quickstart
 cargo run -q -p appsync-examples --example multi_auth
 cargo run -q -p appsync-examples --example typed
 cargo run -q -p appsync-examples --example identity
+cargo run -q -p appsync-examples --example events_chat
 
 # One closing line for every test binary together (cargo prints one summary per binary).
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use appsync_local::{AuthMode, LambdaAuthResponse, LocalAppSync, LocalAppSyncBuilder};
+use appsync_local::{AuthMode, EventApi, LambdaAuthResponse, LocalAppSync, LocalAppSyncBuilder};
 
 /// The example app's schema (`schema/notes/schema.graphql`).
 pub const NOTES_SCHEMA: &str = include_str!("../../schema/notes/schema.graphql");
@@ -40,5 +40,23 @@ pub fn notes_server() -> LocalAppSyncBuilder {
                 LambdaAuthResponse::deny()
             }
         })
+        .keep_alive_interval(Duration::from_secs(10))
+}
+
+/// A local AppSync serving only an Event API: namespace `default`, where API keys and IAM (the
+/// examples' credentials) connect, publish and subscribe; API_KEY is the default mode.
+pub fn events_server() -> LocalAppSyncBuilder {
+    let modes = [AuthMode::ApiKey, AuthMode::Iam];
+    LocalAppSync::builder()
+        .default_auth_mode(AuthMode::ApiKey)
+        .api_key(API_KEY)
+        .iam_credentials(ACCESS_KEY_ID, SECRET_ACCESS_KEY, None)
+        .events(
+            EventApi::new()
+                .connection_auth_modes(modes)
+                .default_publish_auth_modes(modes)
+                .default_subscribe_auth_modes(modes)
+                .namespace("default"),
+        )
         .keep_alive_interval(Duration::from_secs(10))
 }

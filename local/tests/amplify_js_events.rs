@@ -9,154 +9,20 @@
 //! Node runs as a child process driven by JSON lines on stdin; the test waits for its stdout
 //! lines (never sleeps) and kills it by pid when dropped.
 
-use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::{Arc, Mutex};
+#[path = "../../interop/amplify-js/events_node.rs"]
+mod events_node;
+
 use std::time::Duration;
 
 use appsync_local::{AuthMode, ChannelNamespace, EventApi, LocalAppSync};
 use serde_json::{json, Value};
-use tokio::sync::mpsc;
+
+use events_node::{ensure_installed, Node, TempFiles};
 
 const KEY: &str = "da2-amplifyjseventskey00000000";
 const AKID: &str = "AKIDAMPLIFYJSEVENTS";
 const SECRET: &str = "amplify/js/events/secret";
 const TOKEN: &str = "amplify-js-events-session-token";
-
-/// How long any one expected line may take (Node starts, Amplify connects: seconds).
-const PATIENCE: Duration = Duration::from_secs(30);
-
-fn harness() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../interop/amplify-js")
-}
-
-/// Installs the pinned npm packages from the lock file when they are missing.
-fn ensure_installed() {
-    let dir = harness();
-    if dir.join("node_modules/aws-amplify/package.json").exists() {
-        return;
-    }
-    let out = Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund"])
-        .current_dir(&dir)
-        .output()
-        .expect("npm is needed for the Amplify JS interop test (apt-get install nodejs npm)");
-    assert!(
-        out.status.success(),
-        "npm ci failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// `events.mjs` as a child process: JSON commands in, JSON lines out.
-struct Node {
-    child: Child,
-    stdin: ChildStdin,
-    lines: mpsc::UnboundedReceiver<Value>,
-    /// Lines read but not asked for yet.
-    seen: VecDeque<Value>,
-    stderr: Arc<Mutex<String>>,
-}
-
-impl Node {
-    fn start(envs: &[(&str, String)]) -> Node {
-        let mut cmd = Command::new("node");
-        cmd.arg("events.mjs")
-            .current_dir(harness())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for (k, v) in envs {
-            cmd.env(k, v);
-        }
-        let mut child = cmd
-            .spawn()
-            .expect("node is needed for the Amplify JS interop test");
-        let stdin = child.stdin.take().unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let stderr_pipe = child.stderr.take().unwrap();
-        let (tx, lines) = mpsc::unbounded_channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                let v = serde_json::from_str(&line).unwrap_or_else(|_| json!({"raw": line}));
-                if tx.send(v).is_err() {
-                    break;
-                }
-            }
-        });
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let sink = stderr.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr_pipe).lines().map_while(Result::ok) {
-                let mut s = sink.lock().unwrap();
-                s.push_str(&line);
-                s.push('\n');
-            }
-        });
-        Node {
-            child,
-            stdin,
-            lines,
-            seen: VecDeque::new(),
-            stderr,
-        }
-    }
-
-    fn send(&mut self, cmd: Value) {
-        writeln!(self.stdin, "{cmd}").expect("node reads its stdin");
-        self.stdin.flush().unwrap();
-    }
-
-    /// The next line that satisfies `want` (earlier lines that do not are kept).
-    async fn wait(&mut self, what: &str, want: impl Fn(&Value) -> bool) -> Value {
-        if let Some(i) = self.seen.iter().position(&want) {
-            return self.seen.remove(i).unwrap();
-        }
-        loop {
-            match tokio::time::timeout(PATIENCE, self.lines.recv()).await {
-                Ok(Some(v)) if want(&v) => return v,
-                Ok(Some(v)) => self.seen.push_back(v),
-                Ok(None) | Err(_) => panic!(
-                    "no {what} from Amplify JS; lines: {:?}\nstderr:\n{}",
-                    self.seen,
-                    self.stderr.lock().unwrap()
-                ),
-            }
-        }
-    }
-
-    /// The next line of this step.
-    async fn step(&mut self, step: &str) -> Value {
-        self.wait(step, |v| v["step"] == step).await
-    }
-
-    /// The next event a subscription to `channel` received.
-    async fn event(&mut self, channel: &str) -> Value {
-        let what = format!("event on {channel}");
-        let v = self
-            .wait(&what, |v| v["step"] == "event" && v["channel"] == channel)
-            .await;
-        v["event"].clone()
-    }
-
-    /// Runs a command and returns its answer line.
-    async fn run(&mut self, cmd: Value) -> Value {
-        let step = cmd["cmd"].as_str().unwrap().to_owned();
-        self.send(cmd);
-        self.step(&step).await
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        // By pid: SIGKILL to this child only.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// An Event API over TLS: API key, IAM and user pools connect, publish and subscribe on
 /// `default`; `iam` is IAM only.
@@ -204,17 +70,6 @@ async fn raw_post(local: &LocalAppSync, channel: &str, events: &[Value]) -> Valu
         .unwrap();
     assert_eq!(r.status().as_u16(), 200);
     serde_json::from_str(&r.text().await.unwrap()).unwrap()
-}
-
-/// Files the test writes for Node, removed when dropped.
-struct TempFiles(Vec<PathBuf>);
-
-impl Drop for TempFiles {
-    fn drop(&mut self) {
-        for f in &self.0 {
-            let _ = std::fs::remove_file(f);
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -20,6 +20,8 @@ pub(super) enum PubState {
     Authorizing { epoch: u64 },
     /// Sent under this id; answered by `deadline`.
     Sent { id: String, deadline: Instant },
+    /// Throttled (`LimitExceededError`: not taken), sent again at `until`.
+    Backoff { until: Instant },
 }
 
 pub(super) struct Pub {
@@ -28,6 +30,8 @@ pub(super) struct Pub {
     headers: Arc<[(String, String)]>,
     reply: oneshot::Sender<PubReply>,
     pub(super) state: PubState,
+    /// Throttled sends in a row.
+    retries: u32,
 }
 
 impl Actor {
@@ -50,6 +54,7 @@ impl Actor {
                 headers: req.headers,
                 reply: req.reply,
                 state: PubState::Queued,
+                retries: 0,
             },
         );
         match self.conn {
@@ -140,12 +145,34 @@ impl Actor {
         }
     }
 
-    /// The server answered a publish.
+    /// The server answered a publish. A throttled one (`LimitExceededError`) was not taken: it
+    /// is sent again after a backoff, up to [`MAX_START_RETRIES`] times.
     pub(super) fn published(&mut self, id: &str, outcome: PublishOutcome) {
         let Some(key) = self.ids.remove(id) else {
             tracing::debug!(id, "a publish answer for an unknown id");
             return;
         };
+        if let Err(errors) = &outcome {
+            let delay = self.config.reconnect.delay(0);
+            if let (true, Some(p)) = (protocol::is_limit_exceeded(errors), self.pubs.get_mut(&key))
+            {
+                if p.retries < MAX_START_RETRIES {
+                    // Growing, jittered: the policy's delay for this many retries.
+                    let delay = delay.max(self.config.reconnect.delay(p.retries));
+                    p.retries += 1;
+                    p.state = PubState::Backoff {
+                        until: Instant::now() + delay,
+                    };
+                    tracing::debug!(
+                        key,
+                        retries = p.retries,
+                        ?delay,
+                        "publish throttled: sent again later"
+                    );
+                    return;
+                }
+            }
+        }
         let result = outcome
             .map_err(|errors| Error::realtime_errors("the server refused the publish", errors));
         self.finish_publish(key, result);
@@ -201,21 +228,44 @@ impl Actor {
                 ))
             },
         );
+        // Throttled ones go with the rest: a new socket has a new rate.
         for p in self.pubs.values_mut() {
             p.state = PubState::Queued;
         }
     }
 
-    /// The earliest answer deadline of the publishes sent.
+    /// The deadlines of the publishes: answers due, and throttled ones to send again (on an
+    /// acknowledged socket).
     pub(super) fn publish_deadlines(&self) -> impl Iterator<Item = Instant> + '_ {
-        self.pubs.values().filter_map(|p| match &p.state {
+        let ready = self.conn.is_ready();
+        self.pubs.values().filter_map(move |p| match &p.state {
             PubState::Sent { deadline, .. } => Some(*deadline),
+            PubState::Backoff { until } if ready => Some(*until),
             _ => None,
         })
     }
 
+    /// Fails the publishes not answered in time, and sends again the throttled ones that are
+    /// due.
+    pub(super) fn publishes_due(&mut self, now: Instant) {
+        let mut due: Vec<u64> = self
+            .pubs
+            .iter()
+            .filter(|(_, p)| matches!(p.state, PubState::Backoff { until } if now >= until))
+            .map(|(k, _)| *k)
+            .collect();
+        due.sort_unstable();
+        for key in due {
+            if let Some(p) = self.pubs.get_mut(&key) {
+                p.state = PubState::Queued;
+            }
+            self.authorize_publish(key);
+        }
+        self.publishes_timed_out(now);
+    }
+
     /// Fails the publishes not answered in time.
-    pub(super) fn publishes_timed_out(&mut self, now: Instant) {
+    fn publishes_timed_out(&mut self, now: Instant) {
         let t = self.config.start_ack_timeout;
         self.fail_publishes(
             |s| matches!(s, PubState::Sent { deadline, .. } if now >= *deadline),

@@ -1565,3 +1565,30 @@ async fn events_an_unanswered_publish_times_out_and_a_failed_connection_fails_pu
         .unwrap_err();
     assert!(e.to_string().contains("could not be opened"), "{e}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn events_a_throttled_publish_is_sent_again_later_and_its_answer_is_kept() {
+    let mut h = Harness::new(events_config());
+    let r = h.publish("/default/a", &[json!(1)]);
+    let mut server = h.accept().await;
+    events_ack(&mut server).await;
+    let f = server.recv_type("publish").await.unwrap();
+    server.send(json!({"type": "publish_error", "id": f["id"],
+        "errors": [{"errorType": "LimitExceededError", "message": "Rate limit exceeded"}]}));
+    // Not taken: sent again, under a new id, after a backoff.
+    let again = server.recv_type("publish").await.unwrap();
+    assert_ne!(again["id"], f["id"]);
+    assert_eq!(again["events"], f["events"]);
+    server.send(json!({"type": "publish_success", "id": again["id"],
+        "successful": [{"identifier": "i0", "index": 0}], "failed": []}));
+    assert_eq!(published(r).await.unwrap().successful.len(), 1);
+    // Throttled every time: it gives up with the server's error.
+    let r = h.publish("/default/a", &[json!(2)]);
+    for _ in 0..=MAX_START_RETRIES {
+        let f = server.recv_type("publish").await.unwrap();
+        server.send(json!({"type": "publish_error", "id": f["id"],
+            "errors": [{"errorType": "LimitExceededError", "message": "Rate limit exceeded"}]}));
+    }
+    let e = published(r).await.unwrap_err();
+    assert_eq!(e.error_type(), Some("LimitExceededError"), "{e:?}");
+}

@@ -101,7 +101,7 @@ impl Actor {
         if !self.conn.is_ready() {
             return;
         }
-        self.publishes_timed_out(now);
+        self.publishes_due(now);
         let mut due: Vec<(u64, bool)> = self
             .subs
             .iter()
