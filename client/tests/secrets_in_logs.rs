@@ -1,6 +1,7 @@
 //! Nothing secret reaches the logs: with a `tracing` subscriber at TRACE and the `log` bridge
 //! on (so reqwest's, hyper's and rustls' own `log` output is captured too), every auth mode
-//! over HTTP (GraphQL and REST) and over realtime (both handshake carriers), on TLS, prints
+//! over HTTP (GraphQL and REST), over realtime (both handshake carriers) and AppSync Events
+//! (publish over HTTP and the socket, subscribe), on TLS, prints
 //! none of the API key, tokens, secret key or session token, raw, in hex, or as a handshake.
 //!
 //! The servers run on a thread of their own whose default subscriber drops everything: what
@@ -14,7 +15,7 @@ use appsync_client::{
     AuthMode, Client, Config, EndpointConfig, GraphQLRequest, HandshakeMethod, RealtimeOptions,
     StaticToken, SubscriptionEvent, TokenKind,
 };
-use appsync_local::{AuthMode as LocalMode, LambdaAuthResponse, LocalAppSync};
+use appsync_local::{AuthMode as LocalMode, EventApi, LambdaAuthResponse, LocalAppSync};
 use aws_credential_types::Credentials;
 use futures_util::StreamExt;
 use serde_json::json;
@@ -63,6 +64,7 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
 /// What the servers' thread hands over.
 struct Servers {
     graphql_url: String,
+    events_url: String,
     rest_url: String,
     cert_pem: String,
     access_token: String,
@@ -106,6 +108,20 @@ fn start_servers() -> Servers {
                         LambdaAuthResponse::deny()
                     }
                 })
+                .events({
+                    let all = [
+                        LocalMode::ApiKey,
+                        LocalMode::UserPools,
+                        LocalMode::Iam,
+                        LocalMode::Oidc,
+                        LocalMode::Lambda,
+                    ];
+                    EventApi::new()
+                        .connection_auth_modes(all)
+                        .default_publish_auth_modes(all)
+                        .default_subscribe_auth_modes(all)
+                        .namespace("default")
+                })
                 .tls(true)
                 .start()
                 .await
@@ -114,6 +130,7 @@ fn start_servers() -> Servers {
             let (stop, stopped) = tokio::sync::oneshot::channel();
             tx.send(Servers {
                 graphql_url: local.graphql_url(),
+                events_url: local.events_url(),
                 rest_url: rest.url("/prod"),
                 cert_pem: local.tls_certificate_pem().unwrap().to_owned(),
                 access_token: local.user_pool_token("alice").mint(),
@@ -134,6 +151,18 @@ fn client(s: &Servers, handshake: HandshakeMethod) -> Client {
     let config = Config::builder()
         .endpoint(
             EndpointConfig::graphql("notes", &s.graphql_url)
+                .authorization_type(AuthMode::ApiKey)
+                .api_key(API_KEY)
+                .region("us-east-1")
+                .additional_auth_modes([
+                    AuthMode::Iam,
+                    AuthMode::UserPools,
+                    AuthMode::Oidc,
+                    AuthMode::Lambda,
+                ]),
+        )
+        .endpoint(
+            EndpointConfig::events("chat", &s.events_url)
                 .authorization_type(AuthMode::ApiKey)
                 .api_key(API_KEY)
                 .region("us-east-1")
@@ -315,6 +344,49 @@ async fn realtime(client: &Client, tag: &str) {
     }
 }
 
+/// AppSync Events in every mode: a subscription, a publish over HTTP and one over the socket.
+async fn events(client: &Client, tag: &str) {
+    let chat = client.events("chat");
+    for mode in [
+        AuthMode::ApiKey,
+        AuthMode::Iam,
+        AuthMode::UserPools,
+        AuthMode::Oidc,
+        AuthMode::Lambda,
+    ] {
+        let channel = format!("/default/{tag}-{}", mode.as_str().replace('_', "-"));
+        let mut sub = within(
+            "subscribe_success",
+            chat.subscribe::<serde_json::Value>(channel.clone())
+                .auth_mode(mode)
+                .start(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{mode}: {e:?}"));
+        within(
+            "the HTTP publish",
+            chat.publish(channel.clone(), [1]).auth_mode(mode).send(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{mode}: {e:?}"));
+        within(
+            "the socket publish",
+            chat.publish(channel.clone(), [2])
+                .auth_mode(mode)
+                .over_socket()
+                .send(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{mode}: {e:?}"));
+        for want in [1, 2] {
+            match within("an event", sub.next()).await.unwrap().unwrap() {
+                appsync_client::ChannelEvent::Event(v) => assert_eq!(v, json!(want)),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_secret_is_logged_at_trace_by_the_client_or_the_libraries_under_it() {
     let capture = Capture::default();
@@ -332,6 +404,7 @@ async fn no_secret_is_logged_at_trace_by_the_client_or_the_libraries_under_it() 
         let client = client(&servers, handshake);
         http_calls(&client).await;
         realtime(&client, &format!("scan{n}")).await;
+        events(&client, &format!("scan{n}")).await;
         // Errors are printed too, in logs and by applications: a refused call and a refused
         // subscription, with the secrets in play.
         let e = client
@@ -364,6 +437,7 @@ async fn no_secret_is_logged_at_trace_by_the_client_or_the_libraries_under_it() 
         "appsync.realtime",
         "api=\"notes\"",
         "mode=AWS_IAM",
+        "api=\"chat\"",
         "connection=1",
         "starting new connection",
         "the refused call",
