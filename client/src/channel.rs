@@ -8,10 +8,11 @@ use crate::error::{Error, Result};
 /// The most events one publish may carry (AppSync Events' limit).
 pub const MAX_PUBLISH_EVENTS: usize = 5;
 
-/// Checks a channel path before anything is sent: `/` then 1 to 5 segments of letters, digits
-/// and dashes, each at most 50 characters; when subscribing (`wildcard`), the last segment may
-/// be `*` (every channel below, e.g. `/default/*`).
-pub(crate) fn check_channel(channel: &str, wildcard: bool) -> Result<()> {
+/// Checks a channel path before anything is sent and returns it as it is sent, with its leading
+/// `/` (AWS's documents write `/default/chat`, Amplify's `default/chat`: both are taken): 1 to 5
+/// segments of letters, digits and dashes, each at most 50 characters; when subscribing
+/// (`wildcard`), the last segment may be `*` (every channel below, e.g. `/default/*`).
+pub(crate) fn check_channel(channel: &str, wildcard: bool) -> Result<String> {
     let bad = |why: &str| {
         Error::request(format!(
             "channel {channel:?} is not a valid Events channel: {why} (a channel is /segment/… \
@@ -23,9 +24,7 @@ pub(crate) fn check_channel(channel: &str, wildcard: bool) -> Result<()> {
             }
         ))
     };
-    let Some(path) = channel.strip_prefix('/') else {
-        return Err(bad("it does not start with /"));
-    };
+    let path = channel.strip_prefix('/').unwrap_or(channel);
     let segments: Vec<&str> = path.split('/').collect();
     if segments.len() > 5 {
         return Err(bad("it has more than 5 segments"));
@@ -47,7 +46,7 @@ pub(crate) fn check_channel(channel: &str, wildcard: bool) -> Result<()> {
             ));
         }
     }
-    Ok(())
+    Ok(format!("/{path}"))
 }
 
 /// The body of a publish over HTTP, and what IAM signs for one over the socket:
@@ -113,15 +112,21 @@ mod tests {
     #[test]
     fn channels_are_checked_before_sending() {
         for ok in ["/default", "/default/chat", "/a/b/c/d/e", "/ns/room-1"] {
-            assert!(check_channel(ok, false).is_ok(), "{ok}");
+            assert_eq!(check_channel(ok, false).unwrap(), ok);
         }
+        // Amplify's spelling, without the leading slash, is sent with it.
+        assert_eq!(
+            check_channel("default/chat", false).unwrap(),
+            "/default/chat"
+        );
+        assert_eq!(check_channel("default/*", true).unwrap(), "/default/*");
         for ok in ["/default/*", "/a/b/*"] {
             assert!(check_channel(ok, true).is_ok(), "{ok}");
             assert!(check_channel(ok, false).is_err(), "{ok} publishes nowhere");
         }
         let long = format!("/{}", "x".repeat(51));
         for bad in [
-            "default",
+            "",
             "/",
             "//a",
             "/a//b",

@@ -132,7 +132,7 @@ impl PublishCall {
     /// (an HTTP status error, or the socket's errors), and with the server's errors when it
     /// refuses the whole publish ([`Error::graphql_errors`]).
     pub async fn send(self) -> Result<PublishResult> {
-        check_channel(&self.channel, false)?;
+        let channel = check_channel(&self.channel, false)?;
         let events = self
             .events
             .map_err(|e| Error::request(format!("an event could not be serialized: {e}")))?;
@@ -149,7 +149,7 @@ impl PublishCall {
                 selected.endpoint,
                 selected.mode,
                 &self.options,
-                self.channel.as_str().into(),
+                channel.as_str().into(),
                 events.into(),
             );
             return match self.options.timeout {
@@ -164,7 +164,7 @@ impl PublishCall {
                 None => publish.await,
             };
         }
-        let body = publish_body(&self.channel, &events);
+        let body = publish_body(&channel, &events);
         let call = Call {
             endpoint: selected.endpoint,
             mode: selected.mode,

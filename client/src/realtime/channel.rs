@@ -118,7 +118,7 @@ impl<T: DeserializeOwned> ChannelSubscribeCall<T> {
     }
 
     async fn start_now(self) -> Result<ChannelSubscription<T>> {
-        check_channel(&self.channel, true)?;
+        let channel = check_channel(&self.channel, true)?;
         let selected = self.options.select_of(&self.config, EndpointType::Events)?;
         let (commands, shared, key) = self
             .realtime
@@ -126,14 +126,14 @@ impl<T: DeserializeOwned> ChannelSubscribeCall<T> {
                 selected.endpoint,
                 selected.mode,
                 &self.options,
-                self.channel.clone(),
+                channel.clone(),
             )
             .await?;
         Ok(ChannelSubscription::new(
             (shared, key, commands),
             selected.endpoint.name().to_owned(),
             selected.mode,
-            self.channel,
+            channel,
         ))
     }
 }
