@@ -15,6 +15,11 @@ mod secret;
 mod transport;
 pub mod types;
 
+/// Unstable entry points for the fuzz targets in `fuzz/` (feature `fuzzing`; not for users).
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
+
 pub use auth::token::{token_fn, StaticToken};
 pub use auth::{AuthMode, PermanentError, Token, TokenKind, TokenProvider, TokenRequest};
 pub use client::{Client, ClientBuilder};

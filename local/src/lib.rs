@@ -4,6 +4,10 @@
 mod auth;
 mod engine;
 mod faults;
+/// Unstable entry points for the fuzz targets in `fuzz/` (feature `fuzzing`; not for users).
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod http;
 mod jwt;
 mod realtime;

@@ -782,6 +782,22 @@ impl Drop for LocalAppSync {
     }
 }
 
+#[cfg(feature = "fuzzing")]
+impl LocalAppSync {
+    /// The routes `start` serves, on this server's state, to be served in-process by the fuzz
+    /// targets (keep in step with `start`).
+    pub(crate) fn fuzz_router(&self) -> Router {
+        Router::new()
+            .route(
+                "/graphql",
+                post(crate::http::graphql).get(crate::realtime::upgrade),
+            )
+            .route("/graphql/realtime", get(crate::realtime::upgrade))
+            .route("/{pool}/.well-known/jwks.json", get(jwks))
+            .with_state(self.server.clone())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
