@@ -24,14 +24,20 @@ pub fn config(text: &str, gen2: bool) {
         Ok(config) => {
             let shown = format!("{config:?}");
             for k in &keys {
-                assert!(!shown.contains(k.as_str()), "an API key shows in Config's Debug");
+                assert!(
+                    !shown.contains(k.as_str()),
+                    "an API key shows in Config's Debug"
+                );
             }
             use_config(&config);
         }
         Err(e) => {
             let shown = format!("{e} {e:?}");
             for k in &keys {
-                assert!(!shown.contains(k.as_str()), "an API key shows in a config error");
+                assert!(
+                    !shown.contains(k.as_str()),
+                    "an API key shows in a config error"
+                );
             }
         }
     };
@@ -79,7 +85,7 @@ fn use_config(config: &Config) {
     names.push(Some("no-such-api"));
     for ty in [EndpointType::GraphQL, EndpointType::Rest] {
         for api_name in &names {
-            for auth_mode in std::iter::once(None).chain(AuthMode::ALL.map(Some)) {
+            for auth_mode in std::iter::once(None).chain(AuthMode::ALL.iter().copied().map(Some)) {
                 for allowed in [None, Some(&[AuthMode::Iam][..])] {
                     let want = Want {
                         api_name: *api_name,
@@ -97,7 +103,7 @@ fn use_config(config: &Config) {
     for e in config.endpoints() {
         let _ = format!("{e:?}");
         let _ = e.enabled_modes();
-        for m in AuthMode::ALL {
+        for &m in AuthMode::ALL {
             let _ = e.allows(m);
         }
         if e.endpoint_type() == EndpointType::GraphQL {
@@ -199,7 +205,11 @@ pub fn operation_kind_of(doc: &str, name: Option<&str>) -> OperationKind {
     let kind = operation_kind(doc, name);
     if let Some(n) = name {
         if !doc.contains(n) {
-            assert_eq!(kind, operation_kind(doc, None), "an absent name changed the kind");
+            assert_eq!(
+                kind,
+                operation_kind(doc, None),
+                "an absent name changed the kind"
+            );
         }
     }
     kind

@@ -32,7 +32,9 @@ const HEADER_NAMES: [&str; 10] = [
 fuzz_target!(|data: &[u8]| {
     let l = local(false);
     let mut s = Script::new(data);
-    let method = s.pick(&["POST", "POST", "POST", "POST", "GET", "PUT", "OPTIONS", "DELETE"]);
+    let method = s.pick(&[
+        "POST", "POST", "POST", "POST", "GET", "PUT", "OPTIONS", "DELETE",
+    ]);
     let (path, query) = match s.byte() % 8 {
         0 => ("/graphql/realtime", ""),
         1 => ("/graphql", "x=1&header=e30="),
@@ -100,11 +102,20 @@ fuzz_target!(|data: &[u8]| {
         let response = l.router.clone().oneshot(req).await.expect("infallible");
         let status = response.status();
         let errortype = response.headers().contains_key("x-amzn-errortype");
-        let body = response.into_body().collect().await.expect("a body").to_bytes();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("a body")
+            .to_bytes();
         (status, errortype, body)
     });
     l.clear_store();
-    assert!(!status.is_server_error(), "{status}: {}", String::from_utf8_lossy(&body));
+    assert!(
+        !status.is_server_error(),
+        "{status}: {}",
+        String::from_utf8_lossy(&body)
+    );
     if path != "/graphql" || !matches!(method, "POST" | "GET") {
         return;
     }
@@ -122,7 +133,10 @@ fuzz_target!(|data: &[u8]| {
         let errors = answer["errors"].as_array().expect("an errors list");
         assert!(!errors.is_empty());
         for e in errors {
-            assert!(e["errorType"].is_string() && e["message"].is_string(), "{e}");
+            assert!(
+                e["errorType"].is_string() && e["message"].is_string(),
+                "{e}"
+            );
         }
     }
 });

@@ -49,9 +49,15 @@ fn object(l: &Local, s: &mut Script<'_>, path: &str, body: &[u8]) -> Map<String,
     let mut headers = vec![("host".to_owned(), l.host.clone())];
     if let Auth::Iam | Auth::IamTemporary | Auth::IamWrongSecret | Auth::IamStale = auth {
         headers.extend([
-            ("accept".to_owned(), "application/json, text/javascript".to_owned()),
+            (
+                "accept".to_owned(),
+                "application/json, text/javascript".to_owned(),
+            ),
             ("content-encoding".to_owned(), "amz-1.0".to_owned()),
-            ("content-type".to_owned(), "application/json; charset=UTF-8".to_owned()),
+            (
+                "content-type".to_owned(),
+                "application/json; charset=UTF-8".to_owned(),
+            ),
         ]);
     }
     match s.byte() % 8 {
@@ -128,7 +134,10 @@ async fn run(l: &Local, data: &[u8]) {
     if carrier == 1 {
         let b64 = base64::engine::general_purpose::STANDARD.encode(&json_text);
         let b64 = match s.byte() % 3 {
-            0 => b64.replace('+', "%2B").replace('/', "%2F").replace('=', "%3D"),
+            0 => b64
+                .replace('+', "%2B")
+                .replace('/', "%2F")
+                .replace('=', "%3D"),
             1 => b64.trim_end_matches('=').to_owned(),
             _ => b64,
         };
@@ -252,7 +261,18 @@ async fn run(l: &Local, data: &[u8]) {
             }
         });
     }
-    // Every task of the connection ends, within a bounded (virtual) time.
+    // Every task of the connection ends, within a bounded (virtual) time: the HTTP connection,
+    // and the socket's own task.
+    let finished = tokio::time::timeout(Duration::from_secs(3600), conn).await;
+    match finished {
+        Ok(Ok(served)) => {
+            if let Err(e) = served {
+                let _ = e.to_string();
+            }
+        }
+        Ok(Err(e)) => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => panic!("the HTTP connection still runs an hour after the client left"),
+    }
     let ended = tokio::time::timeout(Duration::from_secs(3600), async {
         while rt.metrics().num_alive_tasks() > baseline {
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -264,7 +284,4 @@ async fn run(l: &Local, data: &[u8]) {
         "{} tasks of the socket still run an hour after the client left",
         rt.metrics().num_alive_tasks() - baseline
     );
-    if let Ok(Err(e)) = conn.await.map(|r| r.map(|_| ())) {
-        let _ = e.to_string();
-    }
 }

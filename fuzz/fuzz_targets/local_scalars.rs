@@ -32,7 +32,11 @@ fuzz_target!(|data: &[u8]| {
             assert!(text.is_ascii(), "{name} accepted {text:?}");
         }
         if name == "AWSJSON" {
-            assert_eq!(valid, serde_json::from_str::<Value>(text).is_ok(), "{text:?}");
+            assert_eq!(
+                valid,
+                serde_json::from_str::<Value>(text).is_ok(),
+                "{text:?}"
+            );
         }
         if name == "AWSTimestamp" {
             assert!(!valid, "a string is not an AWSTimestamp");

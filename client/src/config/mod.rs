@@ -869,7 +869,10 @@ impl ConfigBuilder {
 
 /// One format's parser, without the detection of [`Config::from_json`] (for the fuzz targets).
 #[cfg(feature = "fuzzing")]
-pub(crate) fn parse_as(gen2: bool, obj: &serde_json::Map<String, serde_json::Value>) -> Result<Config> {
+pub(crate) fn parse_as(
+    gen2: bool,
+    obj: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Config> {
     if gen2 {
         gen2::parse(obj)
     } else {
