@@ -602,8 +602,8 @@ mod tests {
         );
     }
 
-    /// Found by the `operation_kind` fuzz target's oracle (apollo-compiler): a keyword counts
-    /// only where a definition starts. Before, a fragment ahead of the operation, a variable
+    /// Flagged by the `operation_kind` fuzz target's oracle (apollo-compiler): a keyword
+    /// counts only where a definition starts. Before, a fragment ahead of the operation, a variable
     /// or directive named `query`, or a fragment typed on `subscription` decided the kind, so
     /// that a mutation was taken for a query (and retried) or a query for a subscription.
     #[test]
