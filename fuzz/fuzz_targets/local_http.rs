@@ -10,7 +10,7 @@
 mod common;
 
 use axum::body::Body;
-use common::{authorize, local, variables, Script, AUTHS, DOCUMENTS};
+use common::{authorize, local, variables, Script, Signed, AUTHS, DOCUMENTS};
 use http_body_util::BodyExt;
 use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Value};
@@ -65,7 +65,7 @@ fuzz_target!(|data: &[u8]| {
         }
     };
     let mut headers: Vec<(String, String)> = vec![("host".to_owned(), l.host.clone())];
-    if s.byte() % 4 != 0 {
+    if !s.byte().is_multiple_of(4) {
         headers.push(("content-type".to_owned(), "application/json".to_owned()));
     }
     for _ in 0..s.byte() % 4 {
@@ -84,7 +84,13 @@ fuzz_target!(|data: &[u8]| {
     let auth = s.pick(&AUTHS);
     let raw = s.text();
     if http::HeaderValue::from_str(&raw).is_ok() {
-        authorize(l, auth, &raw, method, path, query, &body, &mut headers);
+        let signed = Signed {
+            method,
+            path,
+            query,
+            body: &body,
+        };
+        authorize(l, auth, &raw, signed, &mut headers);
     }
     let uri = if query.is_empty() {
         format!("http://{}{path}", l.host)

@@ -14,7 +14,7 @@ mod common;
 use std::time::Duration;
 
 use base64::Engine;
-use common::{authorize, local, variables, Auth, Local, Script, AUTHS, DOCUMENTS};
+use common::{authorize, local, variables, Auth, Local, Script, Signed, AUTHS, DOCUMENTS};
 use futures_util::{SinkExt, StreamExt};
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
@@ -67,7 +67,13 @@ fn object(l: &Local, s: &mut Script<'_>, path: &str, body: &[u8]) -> Map<String,
         }
         _ => {}
     }
-    authorize(l, auth, &raw, "POST", path, "", body, &mut headers);
+    let signed = Signed {
+        method: "POST",
+        path,
+        query: "",
+        body,
+    };
+    authorize(l, auth, &raw, signed, &mut headers);
     headers
         .into_iter()
         .map(|(k, v)| (k, Value::String(v)))
@@ -85,7 +91,7 @@ fn start(l: &Local, s: &mut Script<'_>) -> String {
         _ => s.pick(&DOCUMENTS).to_owned(),
     };
     let mut request = json!({"query": doc, "variables": variables(s)});
-    if s.byte() % 4 == 0 {
+    if s.byte().is_multiple_of(4) {
         request["operationName"] = Value::String(s.text());
     }
     let data = match s.byte() % 8 {
@@ -149,7 +155,7 @@ async fn run(l: &Local, data: &[u8]) {
         return;
     };
     let mut request = ClientRequestBuilder::new(uri);
-    if s.byte() % 8 != 0 {
+    if !s.byte().is_multiple_of(8) {
         request = request.with_sub_protocol("graphql-ws");
     }
     match carrier {

@@ -359,7 +359,7 @@ fn request(key: u64, cap: Option<usize>, headers: bool) -> (SubRequest, AppSub) 
 /// Lets the actor take what was just sent (it takes one event per turn; what it has not taken
 /// yet it takes during the next steps).
 async fn settle() {
-    for _ in 0..8 {
+    for _ in 0..4 {
         tokio::task::yield_now().await;
     }
 }
@@ -371,14 +371,14 @@ async fn settle() {
 async fn pass(d: Duration, connector: &MemConnector) {
     let start = tokio::time::Instant::now();
     let attempts = connector.count();
-    let mut step = Duration::from_millis(100);
+    let mut step = Duration::from_secs(1);
     while start.elapsed() < d && connector.count() < attempts + 32 {
         let before = connector.count();
         tokio::time::sleep(step.min(d - start.elapsed())).await;
         step = if connector.count() == before {
-            (step * 2).min(Duration::from_secs(60))
+            (step * 2).min(Duration::from_secs(300))
         } else {
-            Duration::from_millis(100)
+            Duration::from_secs(1)
         };
     }
 }

@@ -230,18 +230,29 @@ pub const AUTHS: [Auth; 17] = [
     Auth::Raw,
 ];
 
-/// Adds the headers of `auth` to `headers` (lowercase names), for a request with this method,
-/// path, query and body; IAM signs them all (so add other headers first).
+/// What IAM signs of a request besides its headers.
+pub struct Signed<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub query: &'a str,
+    pub body: &'a [u8],
+}
+
+/// Adds the headers of `auth` (`raw`: the input's own `Authorization`) to `headers` (lowercase
+/// names) of the request `req`; IAM signs them all (so add other headers first).
 pub fn authorize(
     l: &Local,
     auth: Auth,
     raw: &str,
-    method: &str,
-    path: &str,
-    query: &str,
-    body: &[u8],
+    req: Signed<'_>,
     headers: &mut Vec<(String, String)>,
 ) {
+    let Signed {
+        method,
+        path,
+        query,
+        body,
+    } = req;
     let mut add = |k: &str, v: String| headers.push((k.to_owned(), v));
     match auth {
         Auth::None => {}
