@@ -46,6 +46,11 @@ mod secret;
 mod transport;
 pub mod types;
 
+/// Unstable entry points for the fuzz targets in `fuzz/` (feature `fuzzing`; not for users).
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
+
 pub use auth::token::{token_fn, StaticToken};
 pub use auth::{
     AuthMode, IdentityNotifier, PermanentError, Token, TokenKind, TokenProvider, TokenRequest,

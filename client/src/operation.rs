@@ -73,19 +73,35 @@ pub trait Operation: graphql_client::GraphQLQuery {
 }
 
 /// The kind of the operation named `name` (or the first one) in a document. Reads only the
-/// tokens needed: comments, strings and bodies are skipped.
+/// tokens needed: comments, strings, bodies and what is between parentheses (variable
+/// definitions, arguments of directives) are skipped, and a keyword counts only where a
+/// definition starts, so that `$query`, `@mutation`, a fragment named or typed `subscription`
+/// or a fragment before the operation never decide the kind.
 pub(crate) fn operation_kind(doc: &str, name: Option<&str>) -> OperationKind {
+    /// What the definition being read is.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Def {
+        /// Between definitions: the next word or `{` starts one.
+        Start,
+        Operation(OperationKind),
+        Fragment,
+        /// A type-system definition (not executable: its grammar is not followed, and an
+        /// operation keyword after it starts an operation).
+        TypeSystem,
+    }
     let bytes = doc.as_bytes();
     let mut i = 0;
     let mut depth = 0usize;
+    let mut parens = 0usize;
+    let mut def = Def::Start;
     let mut first: Option<OperationKind> = None;
-    let mut pending: Option<OperationKind> = None;
     let mut expect_name = false;
     while i < bytes.len() {
         let b = bytes[i];
         match b {
+            // A comment ends at a line terminator: `\n`, `\r\n` or `\r`.
             b'#' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
+                while i < bytes.len() && !matches!(bytes[i], b'\n' | b'\r') {
                     i += 1;
                 }
             }
@@ -110,56 +126,72 @@ pub(crate) fn operation_kind(doc: &str, name: Option<&str>) -> OperationKind {
                     }
                 }
             }
+            // Inside a body only braces, strings and comments matter: skip to the next one.
+            _ if depth > 0 => match b {
+                b'{' => depth += 1,
+                b'}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        def = Def::Start;
+                    }
+                }
+                _ => {
+                    i += bytes[i..]
+                        .iter()
+                        .position(|&c| matches!(c, b'{' | b'}' | b'"' | b'#'))
+                        .unwrap_or(bytes.len() - i);
+                    continue;
+                }
+            },
+            b'(' => {
+                parens += 1;
+                expect_name = false;
+            }
+            b')' => parens = parens.saturating_sub(1),
+            // Between parentheses (variable definitions, arguments): values and types, whose
+            // braces are object values and whose words are names.
+            _ if parens > 0 => {}
             b'{' => {
-                if depth == 0 {
-                    let kind = pending.take().unwrap_or(OperationKind::Query);
+                let kind = match def {
+                    // The query shorthand: `{ … }`.
+                    Def::Start => Some(OperationKind::Query),
+                    Def::Operation(k) => Some(k),
+                    Def::Fragment | Def::TypeSystem => None,
+                };
+                if let Some(kind) = kind {
                     // Without a name the first operation decides: nothing after it matters.
                     if name.is_none() {
-                        return first.unwrap_or(kind);
+                        return kind;
                     }
                     first.get_or_insert(kind);
-                    expect_name = false;
                 }
-                depth += 1;
+                expect_name = false;
+                depth = 1;
             }
-            b'}' => depth = depth.saturating_sub(1),
-            // Inside a body only braces, strings and comments matter: skip to the next one.
-            _ if depth > 0 => {
-                i += bytes[i..]
-                    .iter()
-                    .position(|&c| matches!(c, b'{' | b'}' | b'"' | b'#'))
-                    .unwrap_or(bytes.len() - i);
-                continue;
-            }
-            b'(' | b'@' | b'$' if depth == 0 => expect_name = false,
-            _ if depth == 0 && (b.is_ascii_alphabetic() || b == b'_') => {
+            b'@' | b'$' => expect_name = false,
+            _ if b.is_ascii_alphabetic() || b == b'_' => {
                 let start = i;
                 while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
                     i += 1;
                 }
                 let word = &doc[start..i];
-                if expect_name {
+                let keyword = match word {
+                    "query" => Some(Def::Operation(OperationKind::Query)),
+                    "mutation" => Some(Def::Operation(OperationKind::Mutation)),
+                    "subscription" => Some(Def::Operation(OperationKind::Subscription)),
+                    "fragment" => Some(Def::Fragment),
+                    _ => None,
+                };
+                if def == Def::Start || (def == Def::TypeSystem && keyword.is_some()) {
+                    def = keyword.unwrap_or(Def::TypeSystem);
+                    expect_name = matches!(def, Def::Operation(_));
+                } else if expect_name {
                     expect_name = false;
-                    if Some(word) == name {
-                        if let Some(k) = pending {
+                    if let (Some(n), Def::Operation(k)) = (name, def) {
+                        if word == n {
                             return k;
                         }
                     }
-                    continue;
-                }
-                let kind = match word {
-                    "query" => Some(OperationKind::Query),
-                    "mutation" => Some(OperationKind::Mutation),
-                    "subscription" => Some(OperationKind::Subscription),
-                    "fragment" => {
-                        pending = None;
-                        None
-                    }
-                    _ => None,
-                };
-                if kind.is_some() {
-                    pending = kind;
-                    expect_name = true;
                 }
                 continue;
             }
@@ -320,6 +352,50 @@ mod tests {
             operation_kind("\"\"\"doc\"\"\" mutation { a }", None),
             Mutation
         );
+    }
+
+    /// Flagged by the `operation_kind` fuzz target's oracle (apollo-compiler): a keyword
+    /// counts only where a definition starts. Before, a fragment ahead of the operation, a variable
+    /// or directive named `query`, or a fragment typed on `subscription` decided the kind, so
+    /// that a mutation was taken for a query (and retried) or a query for a subscription.
+    #[test]
+    fn only_a_definition_keyword_decides_the_kind() {
+        use OperationKind::*;
+        let fragment_first = "fragment NoteFields on Note { id content }\n\
+            mutation CreateNote($input: CreateNoteInput!) { createNote(input: $input) { ...NoteFields } }";
+        assert_eq!(operation_kind(fragment_first, None), Mutation);
+        assert_eq!(operation_kind(fragment_first, Some("CreateNote")), Mutation);
+        // The minimized input of the finding (fuzz/corpus/operation_kind/fragment_first).
+        assert_eq!(
+            operation_kind("fragment F on T { a } mutation Q { a }", None),
+            Mutation
+        );
+        let search = "mutation Search($query: String!) { search(query: $query) { id } }";
+        assert_eq!(operation_kind(search, None), Mutation);
+        assert_eq!(operation_kind(search, Some("Search")), Mutation);
+        assert_eq!(
+            operation_kind("mutation M @query { a } query Q { b }", None),
+            Mutation
+        );
+        assert_eq!(
+            operation_kind("query Q($s: subscription = {query: 1}) { a }", None),
+            Query
+        );
+        assert_eq!(
+            operation_kind(
+                "fragment subscription on subscription { a } mutation { b }",
+                None
+            ),
+            Mutation
+        );
+        // A comment ends at any line terminator, `\r` too.
+        assert_eq!(operation_kind("# c\rmutation M { a }", None), Mutation);
+        // The named one, wherever it is; the first one for an unknown name.
+        let doc = "fragment F on T { a } query Q { ...F } subscription S($query: Int) { s }";
+        assert_eq!(operation_kind(doc, Some("S")), Subscription);
+        assert_eq!(operation_kind(doc, Some("Q")), Query);
+        assert_eq!(operation_kind(doc, Some("nope")), Query);
+        assert_eq!(operation_kind("fragment F on T { a }", None), Query);
     }
 
     /// Non-ASCII text in strings, escapes right before multi-byte characters, unterminated

@@ -43,6 +43,10 @@ mod engine;
 mod error;
 mod events;
 mod faults;
+/// Unstable entry points for the fuzz targets in `fuzz/` (feature `fuzzing`; not for users).
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod http;
 mod jwt;
 mod realtime;

@@ -251,6 +251,15 @@ impl Drop for LocalAppSync {
     }
 }
 
+#[cfg(feature = "fuzzing")]
+impl LocalAppSync {
+    /// The routes `start` serves, on this server's state, to be served in-process by the fuzz
+    /// targets.
+    pub(crate) fn fuzz_router(&self) -> Router {
+        router(self.state.clone())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

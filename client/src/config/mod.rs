@@ -313,6 +313,19 @@ impl ConfigBuilder {
     }
 }
 
+/// One format's parser, without the detection of [`Config::from_json`] (for the fuzz targets).
+#[cfg(feature = "fuzzing")]
+pub(crate) fn parse_as(
+    gen2: bool,
+    obj: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Config> {
+    if gen2 {
+        gen2::parse(obj)
+    } else {
+        gen1::parse(obj)
+    }
+}
+
 /// One error listing every problem, one per line when there are several.
 pub(crate) fn problems_error(problems: &[String]) -> Error {
     if let [one] = problems {

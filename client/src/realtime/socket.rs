@@ -434,9 +434,11 @@ impl Sink<WsMessage> for Ws {
     }
 }
 
-#[cfg(test)]
+#[cfg(any(test, feature = "fuzzing"))]
+#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) mod memory {
-    //! Sockets made of channels, for the actor's tests: the test plays the server.
+    //! Sockets made of channels, for the actor's tests and its fuzz target: the test plays the
+    //! server.
 
     use std::collections::VecDeque;
     use std::sync::{Arc, Mutex};
