@@ -1,1 +1,4 @@
-//! Benchmarks for appsync-rs live in `benches/`; this library crate holds nothing of its own.
+//! Benchmarks for appsync-rs: criterion benches live in `benches/`; this library holds the
+//! shared parts of the load bench (`bench/load/`, `src/bin/load*`).
+
+pub mod load;
