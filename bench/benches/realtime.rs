@@ -8,7 +8,12 @@
 //! events that the sender writes back to back, each side on its own socket:
 //! - `client`: an `appsync_client::Client` (API_KEY, `http://127.0.0.1:PORT/graphql`, realtime
 //!   URL derived as `ws://…/graphql/realtime`), `subscribe_graphql(…).start()`, then
-//!   `Subscription::next()` until `EVENTS` `SubscriptionEvent::Data(Response<Value>)` came;
+//!   `Subscription::next()` until `EVENTS` `SubscriptionEvent::Data(Response<Value>)` came,
+//!   with a buffer cap of 2 × `EVENTS` events (`RealtimeOptions::buffer`, as before the
+//!   byte-bounded buffers);
+//! - `client_default`: the same with `RealtimeOptions::new()` as it comes (8 MiB of unread
+//!   events per socket, backpressure beyond): what an application gets. Events reported lost
+//!   (`SubscriptionEvent::Lagged`) count towards the drain and are shown in the summary;
 //! - `client_crowded`: the same, with [`CROWD`] idle subscriptions on the same socket (what
 //!   the socket's task does per frame must not grow with them);
 //! - `raw`: `tokio_tungstenite::connect_async` with `graphql-ws`, the handshake and `start` by
@@ -47,7 +52,13 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 
 /// The sides, each on its own socket and subscription (the sender's tag).
-const SIDES: [&str; 4] = ["client", "client_crowded", "raw", "raw_typed"];
+const SIDES: [&str; 5] = [
+    "client",
+    "client_default",
+    "client_crowded",
+    "raw",
+    "raw_typed",
+];
 
 /// Idle subscriptions beside the hot one on the `client_crowded` socket.
 const CROWD: usize = 9_999;
@@ -121,11 +132,14 @@ struct ClientSide {
     _client: Client,
     sub: Subscription<Value>,
     _idle: Vec<Subscription<Value>>,
+    /// Events the client reported dropped (`Lagged`), over every drain.
+    lagged: u64,
 }
 
 impl ClientSide {
-    /// A client whose socket carries the subscription tagged `tag` and `idle` others.
-    async fn connect(port: u16, tag: &str, idle: usize) -> ClientSide {
+    /// A client whose socket carries the subscription tagged `tag` and `idle` others; with
+    /// `defaults`, `RealtimeOptions::new()` unchanged, else a cap of 2 × `EVENTS` events.
+    async fn connect(port: u16, tag: &str, idle: usize, defaults: bool) -> ClientSide {
         let config = Config::builder()
             .endpoint(
                 EndpointConfig::graphql("bench", format!("http://127.0.0.1:{port}/graphql"))
@@ -134,10 +148,15 @@ impl ClientSide {
             )
             .build()
             .expect("a valid config");
+        let options = if defaults {
+            RealtimeOptions::new()
+        } else {
+            // Room for a whole iteration: a drain never lags.
+            RealtimeOptions::new().buffer(2 * EVENTS)
+        };
         let client = Client::builder()
             .config(config)
-            // Room for a whole iteration: a drain never lags.
-            .realtime(RealtimeOptions::new().buffer(2 * EVENTS))
+            .realtime(options)
             .build()
             .expect("a valid client");
         let sub = client
@@ -158,6 +177,7 @@ impl ClientSide {
             _client: client,
             sub,
             _idle: others,
+            lagged: 0,
         }
     }
 
@@ -168,6 +188,11 @@ impl ClientSide {
                 Some(Ok(SubscriptionEvent::Data(r))) => {
                     black_box(r);
                     got += 1;
+                }
+                // Lost events are part of the drain: the sender sent them.
+                Some(Ok(SubscriptionEvent::Lagged { missed })) => {
+                    self.lagged += missed;
+                    got += missed as usize;
                 }
                 other => panic!("unexpected {other:?}"),
             }
@@ -436,6 +461,7 @@ struct Setup {
     rt: Runtime,
     sender: Sender,
     client: ClientSide,
+    client_default: ClientSide,
     crowded: ClientSide,
     raw: RawSide,
     raw_typed: RawSide,
@@ -456,10 +482,11 @@ impl Setup {
         }
         .expect("a runtime");
         let port = sender.port;
-        let (client, crowded, raw, raw_typed) = rt.block_on(async {
+        let (client, client_default, crowded, raw, raw_typed) = rt.block_on(async {
             (
-                ClientSide::connect(port, "client", 0).await,
-                ClientSide::connect(port, "client_crowded", CROWD).await,
+                ClientSide::connect(port, "client", 0, false).await,
+                ClientSide::connect(port, "client_default", 0, true).await,
+                ClientSide::connect(port, "client_crowded", CROWD, false).await,
                 RawSide::connect(port, Decode::Value, "raw").await,
                 RawSide::connect(port, Decode::Typed, "raw_typed").await,
             )
@@ -468,6 +495,7 @@ impl Setup {
             rt,
             sender,
             client,
+            client_default,
             crowded,
             raw,
             raw_typed,
@@ -484,6 +512,7 @@ impl Setup {
             self.sender.fire(side, EVENTS);
             match side {
                 "client" => self.rt.block_on(self.client.drain(EVENTS)),
+                "client_default" => self.rt.block_on(self.client_default.drain(EVENTS)),
                 "client_crowded" => self.rt.block_on(self.crowded.drain(EVENTS)),
                 "raw" => self.rt.block_on(self.raw.drain(EVENTS)),
                 _ => self.rt.block_on(self.raw_typed.drain(EVENTS)),
@@ -561,6 +590,8 @@ fn summary(setup: &Setup) {
     for (side, base) in [
         ("client", "raw"),
         ("client", "raw_typed"),
+        ("client_default", "raw_typed"),
+        ("client_default", "client"),
         ("client_crowded", "raw"),
         ("client_crowded", "client"),
     ] {
@@ -572,6 +603,10 @@ fn summary(setup: &Setup) {
             );
         }
     }
+    println!(
+        "events reported lost (Lagged): client {}, client_default {}, client_crowded {}",
+        setup.client.lagged, setup.client_default.lagged, setup.crowded.lagged
+    );
     println!("targets: client/raw CPU per event <= 1.3x; >= 1,000,000 events/cpu-s for the client");
 }
 
