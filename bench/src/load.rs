@@ -274,7 +274,7 @@ impl EventCounts {
         if !ok {
             self.error("an event with unexpected data".to_owned());
         }
-        self.received % 1024 == 0
+        self.received.is_multiple_of(1024)
     }
 
     /// Records a failure.
