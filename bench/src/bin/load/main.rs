@@ -103,6 +103,7 @@ fn phases(smoke: bool) -> Vec<Phase> {
         warmup: 0,
         large,
     };
+    let n = |x: u64| report::num(x as f64);
     vec![
         q("key-seq", "API-key query, sequential", "api_key", seq, 1),
         q(
@@ -140,7 +141,7 @@ fn phases(smoke: bool) -> Vec<Phase> {
         ),
         Phase {
             name: "idle-10k".into(),
-            label: format!("{idle} idle subscriptions"),
+            label: format!("{} idle subscriptions", n(idle)),
             kind: Kind::Idle,
             auth: "iam".into(),
             count: idle,
