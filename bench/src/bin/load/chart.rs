@@ -69,10 +69,16 @@ pub fn draw(results: &Results, path: &Path) -> Result<(), String> {
     let height = 140 + rows as u32 * 96;
     let root = SVGBackend::new(path, (1100, height)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| e.to_string())?;
-    let title =
-        format!(
-        "appsync-rs vs a raw Rust client and Amplify JS v6 — below 1× = less than the other ({})",
-        if results.smoke { "smoke run" } else { "medians over rounds" }
+    let (used, quiet) = crate::report::used_rounds(results);
+    let how = if results.smoke {
+        "smoke run".to_owned()
+    } else if quiet {
+        format!("medians of {} quiet rounds", used.len())
+    } else {
+        format!("medians of {} rounds, noisy machine", used.len())
+    };
+    let title = format!(
+        "appsync-rs vs a raw Rust client and Amplify JS v6: below 1× = less than the other ({how})"
     );
     let mut chart = ChartBuilder::on(&root)
         .caption(title, ("sans-serif", 18))
