@@ -331,6 +331,32 @@ fn conditions(results: &Results) -> String {
     )
 }
 
+/// The conditions in one sentence, for the project README.
+fn conditions_short(results: &Results) -> String {
+    let (used, quiet) = used_rounds(results);
+    let noisy = results.rounds.iter().filter(|r| r.noisy).count();
+    let others = spread(results.rounds.iter().map(|r| r.others_during).collect());
+    let how = match (quiet, noisy) {
+        (_, 0) => format!("Medians over all {} rounds, all quiet", used.len()),
+        (true, n) => format!(
+            "Medians over the {} quiet rounds ({n} noisy left out)",
+            used.len()
+        ),
+        (false, n) => format!(
+            "Medians over all {} rounds, {n} of them noisy (other processes used {} cores during them)",
+            used.len(),
+            others.map_or("?".to_owned(), |s| format!("{:.1}–{:.1}", s.min, s.max))
+        ),
+    };
+    format!(
+        "Measured {} on {}; {}; Rust clients on a {} runtime. {how}. All figures and the method: `bench/README.md`.",
+        results.date,
+        results.machine,
+        results.versions,
+        if results.runtime == "multi" { "multi-thread" } else { "current-thread" },
+    )
+}
+
 /// The table of figures (every phase, every client) and the memory table.
 pub fn figures_table(results: &Results) -> String {
     let mut t = String::new();
@@ -475,7 +501,7 @@ pub fn write(results: &Results, dir: &Path, root: &Path, docs: bool) -> Result<(
         let short = format!(
             "{}\n![CPU and instructions of appsync-rs relative to the raw baseline and to Amplify JS](bench/load/results/ratios.svg)\n\n{}\n",
             ratios_table(results),
-            conditions(results)
+            conditions_short(results)
         );
         replace_block(&root.join("README.md"), "load-bench", &short)?;
     }
