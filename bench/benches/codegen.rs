@@ -4,8 +4,13 @@
 //!
 //! A failed generation fails the bench (a panic with the errors), checked once before timing
 //! and on every iteration: a failure must never be timed as a fast run.
+//!
+//! Generation runs on as many threads as there are cores, so wall time depends on how busy the
+//! machine is; a closing summary gives, per case, the median wall time and the median process
+//! CPU time (every thread) of five more runs, the second being the steadier figure on a shared
+//! machine.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use appsync_codegen::{testing, AuthMode, Builder};
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -55,5 +60,39 @@ fn codegen(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, codegen);
+/// This process's CPU time (user + system, every thread).
+fn cpu_now() -> Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+}
+
+/// Median wall and CPU time of five runs of `f`.
+fn wall_and_cpu(f: impl Fn() -> usize) -> (Duration, Duration) {
+    let mut runs: Vec<(Duration, Duration)> = (0..5)
+        .map(|_| {
+            let (w, c) = (Instant::now(), cpu_now());
+            std::hint::black_box(f());
+            (w.elapsed(), cpu_now().saturating_sub(c))
+        })
+        .collect();
+    let mut walls: Vec<Duration> = runs.iter().map(|r| r.0).collect();
+    walls.sort();
+    runs.sort_by_key(|r| r.1);
+    (walls[2], runs[2].1)
+}
+
+fn summary(_: &mut Criterion) {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!("\ncodegen summary ({threads} cores; median of 5 runs each):");
+    for ops in [200, 2000] {
+        let b = builder(1000, ops);
+        let (wall, cpu) = wall_and_cpu(|| generate(&b));
+        println!("  1000 types, {ops:>4} operations: wall {wall:>10.1?}, CPU {cpu:>10.1?}");
+    }
+    let b = builder(1000, 2000);
+    let (wall, cpu) = wall_and_cpu(|| analyze(&b));
+    println!("  1000 types, 2000 operations, analyze only: wall {wall:>10.1?}, CPU {cpu:>10.1?}");
+}
+
+criterion_group!(benches, codegen, summary);
 criterion_main!(benches);
