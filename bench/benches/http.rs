@@ -152,7 +152,9 @@ fn baseline_http(extra: Option<(&'static str, &'static str)>) -> http::Request<B
         .uri(URL)
         .header(http::header::HOST, HOST)
         .header(http::header::CONTENT_TYPE, "application/json")
-        .header(http::header::ACCEPT, "application/json");
+        .header(http::header::ACCEPT, "application/json")
+        // The client names itself (`appsync-rs/<version>`); the baseline sends as much.
+        .header(http::header::USER_AGENT, "appsync-rs/0.1.0");
     if let Some((n, v)) = extra {
         builder = builder.header(n, v);
     }
