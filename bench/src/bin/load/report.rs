@@ -438,6 +438,20 @@ pub fn figures_table(results: &Results) -> String {
                 fmt_median(over_rounds(results, phase, client, |m| m.rss_mib)),
             );
         }
+        let worst = ["appsync-typed", "appsync-untyped"]
+            .iter()
+            .filter_map(|c| over_rounds(results, phase, c, |m| m.rss_per_sub))
+            .map(|s| s.max)
+            .fold(None, |a: Option<f64>, x| Some(a.map_or(x, |a| a.max(x))));
+        if let Some(w) = worst {
+            let _ = writeln!(
+                t,
+                "\nTarget for this client, at most 2,048 resident bytes per idle subscription: {} \
+                 (worst round {} B).",
+                if w <= 2048.0 { "met" } else { "**not met**" },
+                num(w)
+            );
+        }
     }
     t
 }
