@@ -277,7 +277,7 @@ function onConnection(ws, req) {
   ws.on('error', (e) => process.stderr.write(`stub: socket error ${e.message}\n`));
 }
 
-/** Writes `count` data frames of `sub` to its socket in one corked burst. */
+/** Writes `count` data frames of `sub` to its socket in one corked burst; false if it is closed. */
 function fire(sub, count) {
   if (!sub.frames) sub.frames = buildFrames(sub.id);
   const { block, offsets } = sub.frames;
@@ -285,6 +285,7 @@ function fire(sub, count) {
   // written while this synchronous burst runs, so frame boundaries stay intact.
   // eslint-disable-next-line no-underscore-dangle
   const socket = sub.ws._socket;
+  if (!socket || socket.destroyed) return false;
   socket.cork();
   let left = count;
   while (left >= FRAME_CYCLE) {
@@ -294,6 +295,7 @@ function fire(sub, count) {
   if (left > 0) socket.write(block.subarray(0, offsets[left]));
   socket.uncork();
   stats.fired += count;
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -326,8 +328,9 @@ rl.on('line', (line) => {
     const [tag, countText] = args;
     const count = Number(countText);
     const set = subsByTag.get(tag) ?? new Set();
-    for (const sub of set) fire(sub, count);
-    process.stdout.write(`fired ${tag} ${count} ${set.size}\n`);
+    let live = 0;
+    for (const sub of set) live += fire(sub, count) ? 1 : 0;
+    process.stdout.write(`fired ${tag} ${count} ${live}\n`);
   } else if (cmd === 'stats') {
     process.stdout.write(`stats ${JSON.stringify(stats)}\n`);
   } else if (cmd) {

@@ -171,7 +171,17 @@ pub fn draw(results: &Results, path: &Path) -> Result<(), String> {
         .draw()
         .map_err(|e| e.to_string())?;
     root.present().map_err(|e| e.to_string())?;
-    Ok(())
+    drop(chart);
+    drop(root);
+    // A first line saying what the file is (XML allows a comment before the root element).
+    let svg = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    std::fs::write(
+        path,
+        format!(
+            "<!-- The load bench's ratios chart, written by bench/load/run.sh (bench/src/bin/load/chart.rs). -->\n{svg}"
+        ),
+    )
+    .map_err(|e| e.to_string())
 }
 
 /// An axis value without trailing zeros.

@@ -36,6 +36,10 @@ usage: load [options]
   --quiet-wait SECS   longest wait for a quiet machine before a round (default 180)
   --runtime multi     the Rust clients on a multi-thread Tokio runtime (default: one thread)";
 
+/// The first key of `results.json`.
+const ABOUT: &str = "Load bench results (every sample, round and callgrind count), written by \
+                     bench/load/run.sh (bench/src/bin/load); re-render with `load --from`.";
+
 /// The stub's credentials and key (fake ones; the stub knows only these).
 const API_KEY: &str = "da2-loadbenchloadbenchloadbench";
 const REGION: &str = "us-east-1";
@@ -117,25 +121,25 @@ fn phases(smoke: bool) -> Vec<Phase> {
         q("iam-c32", "IAM query, 32 concurrent", "iam", conc, 32),
         s(
             "sub-20k",
-            &format!("{small} events, default options"),
+            &format!("{} events, default options", n(small)),
             small,
             false,
         ),
         s(
             "sub-200k",
-            &format!("{big} events, default options"),
+            &format!("{} events, default options", n(big)),
             big,
             false,
         ),
         s(
             "sub-20k-large",
-            &format!("{small} events, large buffer"),
+            &format!("{} events, large buffer", n(small)),
             small,
             true,
         ),
         s(
             "sub-200k-large",
-            &format!("{big} events, large buffer"),
+            &format!("{} events, large buffer", n(big)),
             big,
             true,
         ),
@@ -212,6 +216,9 @@ pub struct Instructions {
 /// Everything a run produced; `results.json`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Results {
+    /// What the file is (its first key).
+    #[serde(rename = "//", default)]
+    pub about: String,
     /// Machine and versions.
     pub machine: String,
     /// Versions of the peers.
@@ -700,6 +707,7 @@ fn run(o: &Opts) -> Result<Results, String> {
     drop(stub);
     let date = command_output("date", &["-u", "+%Y-%m-%d %H:%M UTC"], &o.root);
     let results = Results {
+        about: ABOUT.to_owned(),
         machine: machine::describe(),
         versions: versions(&o.root),
         date,
@@ -743,7 +751,10 @@ fn main() -> ExitCode {
         None => run(&o),
     };
     let results = match results {
-        Ok(r) => r,
+        Ok(mut r) => {
+            r.about = ABOUT.to_owned();
+            r
+        }
         Err(e) => {
             eprintln!("load bench failed: {e}");
             return ExitCode::FAILURE;
