@@ -21,7 +21,16 @@
 //!   `payload` and routes it by `id` into an unbounded mpsc channel, from which the consumer
 //!   receives: the least a client must do;
 //! - `raw_typed`: the same loop decoding each frame in one pass into a typed frame (the `id`
-//!   borrowed, the `payload` an `appsync_client::Response<Value>`, as the client delivers).
+//!   borrowed, the `payload` an `appsync_client::Response<Value>`, as the client delivers);
+//! - `events_default`: an AppSync Events subscription (`aws-appsync-event-ws`, endpoint
+//!   `http://127.0.0.1:PORT/event`, API_KEY) through `Client::events(…).subscribe::<Value>(…)`
+//!   with `RealtimeOptions::new()`, drained until `EVENTS` `ChannelEvent::Event(Value)` came.
+//!   An Events `data` frame carries its event as JSON text in a string
+//!   (`{"type":"data","id":…,"event":"{\"id\":\"e1\",\"n\":1}"}`), so every side reads it
+//!   twice: the frame, then the event;
+//! - `raw_events_typed`: its baseline, the `raw_typed` loop for Events frames: the frame decoded
+//!   in one pass (the `id` borrowed, the `event` string unescaped), then the event parsed into a
+//!   `serde_json::Value`, routed by `id` into a channel.
 //!
 //! Two groups measure the same work: `realtime_wall` (wall time) and `realtime_cpu` (process
 //! CPU time, `CLOCK_PROCESS_CPUTIME_ID`: its throughput is events per CPU-second, i.e. per
@@ -37,8 +46,8 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use appsync_client::{
-    AuthMode, Client, Config, EndpointConfig, GraphQLRequest, RealtimeOptions, Response,
-    Subscription, SubscriptionEvent,
+    AuthMode, ChannelEvent, ChannelSubscription, Client, Config, EndpointConfig, GraphQLRequest,
+    RealtimeOptions, Response, Subscription, SubscriptionEvent,
 };
 use criterion::measurement::{Measurement, ValueFormatter};
 use criterion::{Criterion, Throughput};
@@ -52,12 +61,14 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 
 /// The sides, each on its own socket and subscription (the sender's tag).
-const SIDES: [&str; 5] = [
+const SIDES: [&str; 7] = [
     "client",
     "client_default",
     "client_crowded",
     "raw",
     "raw_typed",
+    "events_default",
+    "raw_events_typed",
 ];
 
 /// Idle subscriptions beside the hot one on the `client_crowded` socket.
@@ -127,10 +138,16 @@ impl Drop for Sender {
 // ---------------------------------------------------------------------------------------------
 // The two receiving sides
 
+/// The client's subscription: GraphQL, or an Events channel.
+enum ClientSub {
+    GraphQL(Subscription<Value>),
+    Events(ChannelSubscription<Value>),
+}
+
 /// The client: a subscription on its own socket, maybe beside idle ones.
 struct ClientSide {
     _client: Client,
-    sub: Subscription<Value>,
+    sub: ClientSub,
     _idle: Vec<Subscription<Value>>,
     /// Events the client reported dropped (`Lagged`), over every drain.
     lagged: u64,
@@ -175,8 +192,38 @@ impl ClientSide {
         }
         ClientSide {
             _client: client,
-            sub,
+            sub: ClientSub::GraphQL(sub),
             _idle: others,
+            lagged: 0,
+        }
+    }
+
+    /// A client subscribed to the Events channel `/bench/<tag>` (`_` written `-`), with
+    /// `RealtimeOptions::new()`.
+    async fn connect_events(port: u16, tag: &str) -> ClientSide {
+        let config = Config::builder()
+            .endpoint(
+                EndpointConfig::events("bench", format!("http://127.0.0.1:{port}/event"))
+                    .authorization_type(AuthMode::ApiKey)
+                    .api_key(API_KEY),
+            )
+            .build()
+            .expect("a valid config");
+        let client = Client::builder()
+            .config(config)
+            .realtime(RealtimeOptions::new())
+            .build()
+            .expect("a valid client");
+        let sub = client
+            .events("bench")
+            .subscribe::<Value>(format!("/bench/{}", tag.replace('_', "-")))
+            .start()
+            .await
+            .expect("the subscription starts");
+        ClientSide {
+            _client: client,
+            sub: ClientSub::Events(sub),
+            _idle: Vec::new(),
             lagged: 0,
         }
     }
@@ -184,17 +231,30 @@ impl ClientSide {
     async fn drain(&mut self, n: usize) {
         let mut got = 0;
         while got < n {
-            match self.sub.next().await {
-                Some(Ok(SubscriptionEvent::Data(r))) => {
-                    black_box(r);
-                    got += 1;
-                }
-                // Lost events are part of the drain: the sender sent them.
-                Some(Ok(SubscriptionEvent::Lagged { missed })) => {
-                    self.lagged += missed;
-                    got += missed as usize;
-                }
-                other => panic!("unexpected {other:?}"),
+            match &mut self.sub {
+                ClientSub::GraphQL(sub) => match sub.next().await {
+                    Some(Ok(SubscriptionEvent::Data(r))) => {
+                        black_box(r);
+                        got += 1;
+                    }
+                    // Lost events are part of the drain: the sender sent them.
+                    Some(Ok(SubscriptionEvent::Lagged { missed })) => {
+                        self.lagged += missed;
+                        got += missed as usize;
+                    }
+                    other => panic!("unexpected {other:?}"),
+                },
+                ClientSub::Events(sub) => match sub.next().await {
+                    Some(Ok(ChannelEvent::Event(v))) => {
+                        black_box(v);
+                        got += 1;
+                    }
+                    Some(Ok(ChannelEvent::Lagged { missed })) => {
+                        self.lagged += missed;
+                        got += missed as usize;
+                    }
+                    other => panic!("unexpected {other:?}"),
+                },
             }
         }
     }
@@ -207,6 +267,19 @@ enum Decode {
     Value,
     /// In one pass into [`TypedFrame`]: the id borrowed, the payload a `Response<Value>`.
     Typed,
+    /// An Events frame in one pass into [`EventsFrame`], then its event into a `Value`.
+    Events,
+}
+
+/// An Events frame as the typed raw loop decodes it.
+#[derive(Deserialize)]
+struct EventsFrame<'a> {
+    #[serde(rename = "type", borrow, default)]
+    ty: Cow<'a, str>,
+    #[serde(borrow, default)]
+    id: Cow<'a, str>,
+    #[serde(borrow, default)]
+    event: Option<Cow<'a, str>>,
 }
 
 /// A frame as the typed raw loop decodes it.
@@ -255,12 +328,18 @@ fn frame_type(v: &Value) -> Option<&str> {
 
 impl RawSide {
     async fn connect(port: u16, decode: Decode, tag: &str) -> RawSide {
-        let mut request = format!("ws://127.0.0.1:{port}/graphql/realtime")
+        let events = decode == Decode::Events;
+        let (path, subprotocol) = if events {
+            ("event", "aws-appsync-event-ws")
+        } else {
+            ("graphql", "graphql-ws")
+        };
+        let mut request = format!("ws://127.0.0.1:{port}/{path}/realtime")
             .into_client_request()
             .expect("a valid request");
         request.headers_mut().insert(
             "sec-websocket-protocol",
-            HeaderValue::from_static("graphql-ws"),
+            HeaderValue::from_static(subprotocol),
         );
         let (mut ws, _) = tokio_tungstenite::connect_async(request)
             .await
@@ -270,23 +349,32 @@ impl RawSide {
             .expect("connection_init");
         let ack = next_json(&mut ws).await;
         assert_eq!(frame_type(&ack), Some("connection_ack"), "{ack}");
-        let data = json!({"query": DOC, "variables": {"tag": tag}}).to_string();
-        let start = json!({
-            "id": "raw-1",
-            "type": "start",
-            "payload": {
-                "data": data,
-                "extensions": {"authorization": {
-                    "host": format!("127.0.0.1:{port}"),
-                    "x-api-key": API_KEY,
-                }},
-            },
+        let authorization = json!({
+            "host": format!("127.0.0.1:{port}"),
+            "x-api-key": API_KEY,
         });
+        let (start, acked) = if events {
+            let subscribe = json!({
+                "id": "raw-1",
+                "type": "subscribe",
+                "channel": format!("/bench/{}", tag.replace('_', "-")),
+                "authorization": authorization,
+            });
+            (subscribe, "subscribe_success")
+        } else {
+            let data = json!({"query": DOC, "variables": {"tag": tag}}).to_string();
+            let start = json!({
+                "id": "raw-1",
+                "type": "start",
+                "payload": {"data": data, "extensions": {"authorization": authorization}},
+            });
+            (start, "start_ack")
+        };
         ws.send(Message::text(start.to_string()))
             .await
             .expect("start");
         let ack = next_json(&mut ws).await;
-        assert_eq!(frame_type(&ack), Some("start_ack"), "{ack}");
+        assert_eq!(frame_type(&ack), Some(acked), "{ack}");
         let (tx, rx) = mpsc::unbounded_channel();
         let mut routes: HashMap<String, mpsc::UnboundedSender<Event>> = HashMap::new();
         routes.insert("raw-1".to_owned(), tx);
@@ -324,6 +412,22 @@ impl RawSide {
                             (routes.get(frame.id.as_ref()), frame.payload)
                         {
                             let _ = tx.send(Event::Typed(payload));
+                        }
+                    }
+                    Decode::Events => {
+                        let Ok(frame) = serde_json::from_str::<EventsFrame<'_>>(text.as_str())
+                        else {
+                            continue;
+                        };
+                        if frame.ty != "data" {
+                            continue;
+                        }
+                        let (Some(tx), Some(event)) = (routes.get(frame.id.as_ref()), frame.event)
+                        else {
+                            continue;
+                        };
+                        if let Ok(v) = serde_json::from_str::<Value>(&event) {
+                            let _ = tx.send(Event::Value(v));
                         }
                     }
                 }
@@ -465,6 +569,8 @@ struct Setup {
     crowded: ClientSide,
     raw: RawSide,
     raw_typed: RawSide,
+    events: ClientSide,
+    raw_events: RawSide,
     totals: RefCell<HashMap<&'static str, Totals>>,
 }
 
@@ -482,15 +588,18 @@ impl Setup {
         }
         .expect("a runtime");
         let port = sender.port;
-        let (client, client_default, crowded, raw, raw_typed) = rt.block_on(async {
-            (
-                ClientSide::connect(port, "client", 0, false).await,
-                ClientSide::connect(port, "client_default", 0, true).await,
-                ClientSide::connect(port, "client_crowded", CROWD, false).await,
-                RawSide::connect(port, Decode::Value, "raw").await,
-                RawSide::connect(port, Decode::Typed, "raw_typed").await,
-            )
-        });
+        let (client, client_default, crowded, raw, raw_typed, events, raw_events) =
+            rt.block_on(async {
+                (
+                    ClientSide::connect(port, "client", 0, false).await,
+                    ClientSide::connect(port, "client_default", 0, true).await,
+                    ClientSide::connect(port, "client_crowded", CROWD, false).await,
+                    RawSide::connect(port, Decode::Value, "raw").await,
+                    RawSide::connect(port, Decode::Typed, "raw_typed").await,
+                    ClientSide::connect_events(port, "events_default").await,
+                    RawSide::connect(port, Decode::Events, "raw_events_typed").await,
+                )
+            });
         Setup {
             rt,
             sender,
@@ -499,6 +608,8 @@ impl Setup {
             crowded,
             raw,
             raw_typed,
+            events,
+            raw_events,
             totals: RefCell::default(),
         }
     }
@@ -515,6 +626,8 @@ impl Setup {
                 "client_default" => self.rt.block_on(self.client_default.drain(EVENTS)),
                 "client_crowded" => self.rt.block_on(self.crowded.drain(EVENTS)),
                 "raw" => self.rt.block_on(self.raw.drain(EVENTS)),
+                "events_default" => self.rt.block_on(self.events.drain(EVENTS)),
+                "raw_events_typed" => self.rt.block_on(self.raw_events.drain(EVENTS)),
                 _ => self.rt.block_on(self.raw_typed.drain(EVENTS)),
             }
             total += clock().saturating_sub(m0);
@@ -571,13 +684,13 @@ fn summary(setup: &Setup) {
         runtime_flavor()
     );
     println!(
-        "{:<14} {:>10} {:>16} {:>22} {:>14} {:>9}",
+        "{:<16} {:>10} {:>16} {:>22} {:>14} {:>9}",
         "side", "events", "events/s (wall)", "events/cpu-s (core)", "cpu ns/event", "cpu/wall"
     );
     for side in SIDES {
         let Some(t) = totals.get(side) else { continue };
         println!(
-            "{:<14} {:>10} {:>16.0} {:>22.0} {:>14.1} {:>9.2}",
+            "{:<16} {:>10} {:>16.0} {:>22.0} {:>14.1} {:>9.2}",
             side,
             t.events,
             t.events as f64 / t.wall.as_secs_f64(),
@@ -594,6 +707,8 @@ fn summary(setup: &Setup) {
         ("client_default", "client"),
         ("client_crowded", "raw"),
         ("client_crowded", "client"),
+        ("events_default", "raw_events_typed"),
+        ("events_default", "client_default"),
     ] {
         if let (Some(c), Some(r)) = (totals.get(side), totals.get(base)) {
             println!(
@@ -604,8 +719,9 @@ fn summary(setup: &Setup) {
         }
     }
     println!(
-        "events reported lost (Lagged): client {}, client_default {}, client_crowded {}",
-        setup.client.lagged, setup.client_default.lagged, setup.crowded.lagged
+        "events reported lost (Lagged): client {}, client_default {}, client_crowded {}, \
+         events_default {}",
+        setup.client.lagged, setup.client_default.lagged, setup.crowded.lagged, setup.events.lagged
     );
     println!("targets: client/raw CPU per event <= 1.3x; >= 1,000,000 events/cpu-s for the client");
 }

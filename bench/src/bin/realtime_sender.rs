@@ -15,6 +15,12 @@
 //!     subscription with that tag, back to back, flushing at the end;
 //!   - `stats`: prints `stats <sockets> <subscriptions>` (open now).
 //!
+//! It speaks AppSync Events too (`aws-appsync-event-ws`, selected when the client offers it):
+//! `subscribe` is answered with `subscribe_success` and `unsubscribe` with
+//! `unsubscribe_success`; a subscription to the channel `/bench/<tag>` is tagged `<tag>` (its dashes read as
+//! underscores: a channel has none), and its
+//! frames are Events `data` frames (`{"type":"data","id":…,"event":"{\"id\":\"e<k>\",\"n\":<k>}"}`).
+//!
 //! It exits when stdin closes. The benchmarks run it as a child process, so that their own
 //! process CPU and memory are the client's alone.
 
@@ -143,13 +149,40 @@ fn frames(id: &str) -> Arc<Vec<Message>> {
     )
 }
 
-/// Selects `graphql-ws` (and takes any path and any authorization).
+/// The `data` frames of one Events subscription id: the event a JSON text in a string, as
+/// AppSync Events sends it.
+fn event_frames(id: &str) -> Arc<Vec<Message>> {
+    Arc::new(
+        (0..PREBUILT)
+            .map(|n| {
+                let event = json!({"id": format!("e{n}"), "n": n}).to_string();
+                Message::text(json!({"type": "data", "id": id, "event": event}).to_string())
+            })
+            .collect(),
+    )
+}
+
+/// The Events subprotocol, selected when the client offers it.
+const EVENTS_SUBPROTOCOL: &str = "aws-appsync-event-ws";
+
+/// Selects `aws-appsync-event-ws` when offered, else `graphql-ws` (and takes any path and any
+/// authorization).
 #[allow(clippy::result_large_err)] // tungstenite's callback signature
-fn select(_req: &Request, mut resp: Response) -> Result<Response, ErrorResponse> {
-    resp.headers_mut().insert(
-        "sec-websocket-protocol",
-        HeaderValue::from_static("graphql-ws"),
-    );
+fn select(req: &Request, mut resp: Response) -> Result<Response, ErrorResponse> {
+    let events = req
+        .headers()
+        .get_all("sec-websocket-protocol")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|p| p.trim() == EVENTS_SUBPROTOCOL);
+    let chosen = if events {
+        EVENTS_SUBPROTOCOL
+    } else {
+        "graphql-ws"
+    };
+    resp.headers_mut()
+        .insert("sec-websocket-protocol", HeaderValue::from_static(chosen));
     Ok(resp)
 }
 
@@ -223,6 +256,37 @@ async fn serve(tcp: TcpStream, targets: Targets, cap: usize) {
                     SUBSCRIPTIONS.fetch_add(1, Ordering::SeqCst);
                 }
                 json!({"type": "start_ack", "id": id})
+            }
+            // Events: a channel `/bench/<tag>` is tagged (`-` for `_`).
+            Some("subscribe") if live.len() >= cap => json!({
+                "type": "subscribe_error",
+                "id": id,
+                "errors": [{"errorType": "MaxSubscriptionsReachedError"}],
+            }),
+            Some("subscribe") => {
+                if let Some(tag) = v["channel"]
+                    .as_str()
+                    .and_then(|c| c.strip_prefix("/bench/"))
+                {
+                    let target = Target {
+                        out: out.clone(),
+                        frames: event_frames(&id),
+                    };
+                    targets
+                        .lock()
+                        .unwrap()
+                        .insert(tag.replace('-', "_"), target);
+                }
+                if live.insert(id.clone(), ()).is_none() {
+                    SUBSCRIPTIONS.fetch_add(1, Ordering::SeqCst);
+                }
+                json!({"type": "subscribe_success", "id": id})
+            }
+            Some("unsubscribe") => {
+                if live.remove(&id).is_some() {
+                    SUBSCRIPTIONS.fetch_sub(1, Ordering::SeqCst);
+                }
+                json!({"type": "unsubscribe_success", "id": id})
             }
             Some("stop") => {
                 if live.remove(&id).is_some() {
