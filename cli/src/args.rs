@@ -150,12 +150,15 @@ Examples:
   appsync codegen --schema schema.graphql --operations ops/ --config amplify_outputs.json > api.rs"
     )]
     Codegen(CodegenArgs),
-    /// Run a local AppSync (appsync-local) for a schema, with every auth mode enforced
+    /// Run a local AppSync (appsync-local) for a schema, with every auth mode enforced, and an
+    /// AppSync Event API beside it
     #[command(
-        after_help = "It prints the endpoint, the API key, IAM credentials and ready-made test tokens
-(user pools with groups, OIDC, Lambda), writes amplify_outputs.json (Gen2) and
-amplifyconfiguration.json (Gen1) into --out-dir for the other commands and for Amplify apps,
-and serves until Ctrl-C. It listens on 127.0.0.1 only.
+        after_help = "It prints the endpoints, the API key, IAM credentials and ready-made test tokens
+(user pools with groups, OIDC, Lambda), writes amplify_outputs.json (Gen2, with the Event API
+in custom.events) and amplifyconfiguration.json (Gen1, GraphQL only) into --out-dir for the
+other commands and for Amplify apps, and serves until Ctrl-C. It listens on 127.0.0.1 only.
+The Event API has the namespace default (or those of --events-namespace), where every mode of
+--auth connects, publishes and subscribes; --no-events leaves it out.
 While it runs, type a command and Enter to test your app's recovery: drop (drop every realtime
 socket), close CODE [REASON], fail N STATUS (fail the next N HTTP requests), refuse N STATUS
 (refuse the next N realtime connections), tokens (print fresh tokens), help, quit.
@@ -164,6 +167,7 @@ Examples:
   appsync serve
   appsync serve --schema schema.graphql --auth AMAZON_COGNITO_USER_POOLS,AWS_IAM --port 4000
   appsync serve --port 0 --out-dir target/local --output json     # for scripts: one JSON line
+  appsync serve --events-namespace chat --events-namespace ops    # Event API namespaces
   appsync serve --tls    # HTTPS/WSS; other commands trust it with --ca-cert appsync-local-cert.pem"
     )]
     Serve(ServeArgs),
@@ -366,7 +370,8 @@ Examples:
   {\"type\":\"resumed\",\"gap_ms\":1530}               the socket came back; events of the gap were missed
   {\"type\":\"lagged\",\"missed\":12}                  this reader fell behind; the oldest events were dropped
   {\"type\":\"failing\",\"failures\":3,\"cause\":\"…\"}  the socket keeps failing to come back, and why
-Connection states go to stderr (all of them with -v).
+Connection states go to stderr (all of them with -v), and \"subscribed to CHANNEL …\" once the
+server acknowledged the subscription. A namespace or mode the server refuses exits 3.
 
 Examples:
   appsync events subscribe '/default/*'
@@ -559,6 +564,17 @@ pub(crate) struct ServeArgs {
     /// Where to write amplify_outputs.json and amplifyconfiguration.json
     #[arg(long, default_value = ".", value_name = "DIR")]
     pub out_dir: PathBuf,
+    /// A channel namespace of the Event API served beside the GraphQL API (every enabled
+    /// mode connects, publishes and subscribes). Repeatable [default: default]
+    #[arg(
+        long = "events-namespace",
+        value_name = "NAME",
+        conflicts_with = "no_events"
+    )]
+    pub events_namespaces: Vec<String>,
+    /// Serve no Event API (amplify_outputs.json then has no custom.events)
+    #[arg(long)]
+    pub no_events: bool,
     /// Write no config file
     #[arg(long)]
     pub no_config_files: bool,

@@ -110,9 +110,13 @@ fn check(path: &Path, allow_insecure_http: bool, ui: Ui) -> Result<u8, Failure> 
                     .filter(|e| e.endpoint_type() == t)
                     .count()
             };
+            let events = match count(EndpointType::Events) {
+                0 => String::new(),
+                n => format!(", {n} Events"),
+            };
             ui.bytes(
                 format!(
-                    "{shown}: valid {} configuration: {} GraphQL and {} REST endpoint(s)\n",
+                    "{shown}: valid {} configuration: {} GraphQL{events} and {} REST endpoint(s)\n",
                     format_name(c.format()),
                     count(EndpointType::GraphQL),
                     count(EndpointType::Rest)

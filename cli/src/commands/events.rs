@@ -2,6 +2,8 @@
 //! (one JSON line per item until Ctrl-C, `--count` or `--timeout`; connection states on
 //! stderr).
 
+use std::future::Future;
+use std::task::Poll;
 use std::time::Duration;
 
 use appsync_client::{ChannelEvent, PublishResult, TokenKind};
@@ -9,7 +11,7 @@ use futures_util::StreamExt;
 use serde_json::{json, Value};
 
 use crate::args::{EventsCommand, EventsPublishArgs, EventsSubscribeArgs, Target};
-use crate::commands::subscribe::{disruption_json, stream_failure, StatePrinter};
+use crate::commands::subscribe::{disruption_json, StatePrinter};
 use crate::commands::{graphql, human, interrupted};
 use crate::exit::{client_failure, one_line, CallContext, Failure, GRAPHQL_ERRORS, OK};
 use crate::input;
@@ -71,7 +73,7 @@ async fn publish(args: EventsPublishArgs, ui: Ui) -> Result<u8, Failure> {
     let result = call
         .send()
         .await
-        .map_err(|e| client_failure(&e, built.seen.context()))?;
+        .map_err(|e| events_failure(&e, built.seen.context(), &args.channel, Action::Publish))?;
     ui.json(&result_json(&result), ui.pretty(args.output.output))?;
     if result.all_accepted() {
         Ok(OK)
@@ -83,6 +85,66 @@ async fn publish(args: EventsPublishArgs, ui: Ui) -> Result<u8, Failure> {
         ));
         f.code = GRAPHQL_ERRORS;
         Err(f)
+    }
+}
+
+/// What an Events call was doing, for its hints.
+#[derive(Clone, Copy)]
+enum Action {
+    Publish,
+    Subscribe,
+}
+
+/// A library error of an Events call as a failure ([`client_failure`]), with what AppSync's
+/// answers leave unsaid: an unknown namespace is the channel's first segment, and a refusal
+/// may be the namespace not allowing the mode, which AppSync does not tell apart from wrong
+/// credentials.
+fn events_failure(
+    e: &appsync_client::Error,
+    ctx: CallContext,
+    channel: &str,
+    action: Action,
+) -> Failure {
+    let f = client_failure(e, ctx);
+    if e.is_config() || e.is_selection() || e.is_request() || e.is_auth() {
+        return f;
+    }
+    let namespace = channel
+        .trim_start_matches('/')
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    let types = || {
+        e.error_type().into_iter().chain(
+            e.graphql_errors()
+                .iter()
+                .filter_map(|g| g.error_type.as_deref()),
+        )
+    };
+    let status = e.status_code().map(|s| s.as_u16());
+    let not_found =
+        status == Some(404) || types().any(|t| t.contains("NotFound") || t == "ResourceNotFound");
+    let refused =
+        matches!(status, Some(401 | 403)) || types().any(|t| t.starts_with("Unauthorized"));
+    if not_found {
+        f.hint(format!(
+            "a channel's first segment is its namespace ({namespace:?}): check the channel, or \
+             the namespaces the Event API has"
+        ))
+    } else if refused {
+        let verb = match action {
+            Action::Publish => "publish",
+            Action::Subscribe => "subscribe",
+        };
+        let mode = ctx
+            .mode
+            .map_or_else(|| "this mode".to_owned(), |m| m.to_string());
+        f.hint(format!(
+            "or namespace {namespace:?} may not allow {mode} to {verb}: choose a mode it allows \
+             with --auth-mode"
+        ))
+    } else {
+        f
     }
 }
 
@@ -133,25 +195,39 @@ async fn subscribe(args: EventsSubscribeArgs, ui: Ui) -> Result<u8, Failure> {
     let stop = interrupted();
     tokio::pin!(stop);
     let mut printer = StatePrinter::new(ui);
-    ui.status("subscribing (Ctrl-C to stop)…");
+    let refused = |e: &appsync_client::Error| {
+        events_failure(e, built.seen.context(), &args.channel, Action::Subscribe)
+    };
     let start = call.start();
     tokio::pin!(start);
-    let mut sub = loop {
-        tokio::select! {
-            r = &mut start => match r {
-                Ok(s) => break s,
-                Err(e) => return Err(stream_failure(&e, built.seen.context(), ui)?),
-            },
-            Some((api, mode, state)) = states.next() => printer.print(&api, mode, &state),
-            _ = &mut stop => {
-                ui.status("interrupted");
-                return Ok(OK);
-            }
-            _ = &mut deadline, if timeout.is_some() => {
-                return Err(Failure::broken(format!(
-                    "the subscription did not start within --timeout {}",
-                    human(timeout.unwrap_or_default())
-                )));
+    // Polled once first: a bad channel or a mode the config lacks fails there, before anything
+    // is sent, and is then the only line printed.
+    let ready = match std::future::poll_fn(|cx| Poll::Ready(start.as_mut().poll(cx))).await {
+        Poll::Ready(Ok(s)) => Some(s),
+        Poll::Ready(Err(e)) => return Err(refused(&e)),
+        Poll::Pending => None,
+    };
+    ui.status("subscribing (Ctrl-C to stop)…");
+    let mut sub = if let Some(s) = ready {
+        s
+    } else {
+        loop {
+            tokio::select! {
+                r = &mut start => match r {
+                    Ok(s) => break s,
+                    Err(e) => return Err(refused(&e)),
+                },
+                Some((api, mode, state)) = states.next() => printer.print(&api, mode, &state),
+                _ = &mut stop => {
+                    ui.status("interrupted");
+                    return Ok(OK);
+                }
+                _ = &mut deadline, if timeout.is_some() => {
+                    return Err(Failure::broken(format!(
+                        "the subscription did not start within --timeout {}",
+                        human(timeout.unwrap_or_default())
+                    )));
+                }
             }
         }
     };
@@ -181,7 +257,10 @@ async fn subscribe(args: EventsSubscribeArgs, ui: Ui) -> Result<u8, Failure> {
                 Some(Err(e)) if e.is_decode() => {
                     ui.status(one_line(&format!("an event could not be decoded and was skipped: {e}")));
                 }
-                Some(Err(e)) => return Err(stream_failure(&e, CallContext { mode: Some(sub.auth_mode()) }, ui)?),
+                Some(Err(e)) => {
+                    let ctx = CallContext { mode: Some(sub.auth_mode()) };
+                    return Err(events_failure(&e, ctx, &args.channel, Action::Subscribe));
+                }
                 None => {
                     ui.status("the server ended the subscription");
                     break;

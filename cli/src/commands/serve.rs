@@ -1,6 +1,6 @@
-//! `appsync serve`: appsync-local for a schema on 127.0.0.1, with the credentials and test
-//! tokens printed, Gen2 and Gen1 config files written, fault injection typed on stdin, and a
-//! clean shutdown on Ctrl-C.
+//! `appsync serve`: appsync-local for a schema on 127.0.0.1, with an Event API beside it (unless
+//! `--no-events`), the credentials and test tokens printed, Gen2 and Gen1 config files
+//! written, fault injection typed on stdin, and a clean shutdown on Ctrl-C.
 //!
 //! appsync-local always binds a free port of its own; to serve on the port asked for, this
 //! command listens there and relays each connection to it byte for byte (TLS included), and
@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
-use appsync_local::{AuthMode, LambdaAuthResponse, LocalAppSync};
+use appsync_local::{AuthMode, EventApi, LambdaAuthResponse, LocalAppSync};
 use serde_json::{json, Map, Value};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
@@ -34,6 +34,8 @@ const CLIENT_ID: &str = "local-client";
 const OIDC_ISSUER: &str = "https://oidc.appsync.local";
 /// More than this many injected failures at once is a typo, and would only eat memory.
 const MAX_INJECTED: usize = 10_000;
+/// The Event API's namespace without `--events-namespace` (the one the AWS console creates).
+const DEFAULT_NAMESPACE: &str = "default";
 
 /// Serves until Ctrl-C (or `quit` on stdin).
 pub(crate) async fn run(args: ServeArgs, ui: Ui) -> Result<u8, Failure> {
@@ -66,6 +68,7 @@ pub(crate) async fn run(args: ServeArgs, ui: Ui) -> Result<u8, Failure> {
     {
         return Err(Failure::usage("--name takes letters, digits, _ and - only"));
     }
+    let namespaces = event_namespaces(&args)?;
     if !args.no_config_files {
         for f in [GEN2_FILE, GEN1_FILE] {
             check_overwrite(&args.out_dir.join(f), args.force)?;
@@ -91,6 +94,17 @@ pub(crate) async fn run(args: ServeArgs, ui: Ui) -> Result<u8, Failure> {
         .region(args.region.clone())
         .public_host(public.to_string())
         .tls(args.tls);
+    if let Some(names) = &namespaces {
+        // Every mode of the API connects, publishes and subscribes, in every namespace.
+        let mut api = EventApi::new()
+            .connection_auth_modes(modes.iter().copied())
+            .default_publish_auth_modes(modes.iter().copied())
+            .default_subscribe_auth_modes(modes.iter().copied());
+        for n in names {
+            api = api.namespace(n.as_str());
+        }
+        b = b.events(api);
+    }
     for m in &modes {
         b = match m {
             AuthMode::ApiKey => b.api_key(args.api_key.clone()),
@@ -132,6 +146,14 @@ pub(crate) async fn run(args: ServeArgs, ui: Ui) -> Result<u8, Failure> {
         "{}://{public}/graphql/realtime",
         if secure { "wss" } else { "ws" }
     );
+    let events = namespaces.map(|names| EventsInfo {
+        url: format!("{}://{public}/event", if secure { "https" } else { "http" }),
+        realtime_url: format!(
+            "{}://{public}/event/realtime",
+            if secure { "wss" } else { "ws" }
+        ),
+        namespaces: names,
+    });
     let mut files = Map::new();
     if let Some(pem) = local.tls_certificate_pem() {
         let path = args.out_dir.join(CERT_FILE);
@@ -140,7 +162,10 @@ pub(crate) async fn run(args: ServeArgs, ui: Ui) -> Result<u8, Failure> {
     }
     if !args.no_config_files {
         let inner = local.graphql_url();
-        let gen2 = replace_string(local.amplify_outputs(), &inner, &graphql_url);
+        let mut gen2 = replace_string(local.amplify_outputs(), &inner, &graphql_url);
+        if let Some(e) = &events {
+            gen2 = replace_string(gen2, &local.events_url(), &e.url);
+        }
         let gen1 = replace_string(
             local.amplify_configuration(&args.name),
             &inner,
@@ -159,6 +184,7 @@ pub(crate) async fn run(args: ServeArgs, ui: Ui) -> Result<u8, Failure> {
         modes: &modes,
         graphql_url,
         realtime_url,
+        events,
         public,
         files,
         schema_name,
@@ -194,6 +220,35 @@ pub(crate) async fn run(args: ServeArgs, ui: Ui) -> Result<u8, Failure> {
     local.shutdown().await;
     ui.status("stopped");
     Ok(OK)
+}
+
+/// The Event API's namespaces (each once, in the order given), or `None` for `--no-events`;
+/// a name AppSync would refuse is a usage error naming the flag.
+fn event_namespaces(args: &ServeArgs) -> Result<Option<Vec<String>>, Failure> {
+    if args.no_events {
+        return Ok(None);
+    }
+    if args.events_namespaces.is_empty() {
+        return Ok(Some(vec![DEFAULT_NAMESPACE.to_owned()]));
+    }
+    let mut names: Vec<String> = Vec::new();
+    for n in &args.events_namespaces {
+        let b = n.as_bytes();
+        let valid = (1..=50).contains(&b.len())
+            && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
+            && b[0] != b'-'
+            && b[b.len() - 1] != b'-';
+        if !valid {
+            return Err(Failure::usage(format!(
+                "--events-namespace {n:?}: a namespace is 1 to 50 letters, digits and dashes, \
+                 beginning and ending with a letter or digit"
+            )));
+        }
+        if !names.contains(n) {
+            names.push(n.clone());
+        }
+    }
+    Ok(Some(names))
 }
 
 /// `<region>_local`, a pool id of the form Cognito uses.
@@ -297,9 +352,17 @@ struct Info<'a> {
     modes: &'a [AuthMode],
     graphql_url: String,
     realtime_url: String,
+    events: Option<EventsInfo>,
     public: SocketAddr,
     files: Map<String, Value>,
     schema_name: String,
+}
+
+/// Where the Event API is served, and its namespaces.
+struct EventsInfo {
+    url: String,
+    realtime_url: String,
+    namespaces: Vec<String>,
 }
 
 impl Info<'_> {
@@ -338,6 +401,9 @@ impl Info<'_> {
             let line = json!({
                 "graphql_url": self.graphql_url,
                 "realtime_url": self.realtime_url,
+                "events_url": self.events.as_ref().map(|e| &e.url),
+                "events_realtime_url": self.events.as_ref().map(|e| &e.realtime_url),
+                "events_namespaces": self.events.as_ref().map(|e| &e.namespaces),
                 "port": self.public.port(),
                 "region": a.region,
                 "default_auth_mode": self.modes[0].as_str(),
@@ -368,6 +434,14 @@ impl Info<'_> {
         ));
         line(format!("  GraphQL:      {}", self.graphql_url));
         line(format!("  realtime:     {}", self.realtime_url));
+        if let Some(e) = &self.events {
+            line(format!(
+                "  Events:       {} (namespaces: {})",
+                e.url,
+                e.namespaces.join(", ")
+            ));
+            line(format!("  Events ws:    {}", e.realtime_url));
+        }
         line(format!("  region:       {}", a.region));
         let names: Vec<String> = self
             .modes
@@ -404,6 +478,8 @@ impl Info<'_> {
                     let mut n = vec![a.name.clone()];
                     n.extend(self.modes[1..].iter().map(|m| format!("{}_{m}", a.name)));
                     format!(", names {}", n.join(", "))
+                } else if key == "gen2" && self.events.is_some() {
+                    ", Event API in custom.events (endpoint \"events\")".to_owned()
                 } else {
                     String::new()
                 };
@@ -415,6 +491,14 @@ impl Info<'_> {
         }
         if a.schema.is_none() && self.modes[0] == AuthMode::ApiKey {
             line("Try: appsync query '{ listNotes { items { id content } } }'".to_owned());
+        }
+        if let Some(ns) = self.events.as_ref().and_then(|e| e.namespaces.first()) {
+            if self.modes[0] == AuthMode::ApiKey {
+                line(format!(
+                    "Try: appsync events subscribe '/{ns}/*'   and   appsync events publish \
+                     /{ns}/hello '{{\"text\": \"hi\"}}'"
+                ));
+            }
         }
         line(
             "Type help and Enter for fault injection (drop sockets, fail requests, …).".to_owned(),
