@@ -263,7 +263,10 @@ impl LocalAppSyncBuilder {
             if let JwksSource::Url(url) = &pool.jwks {
                 pool.jwks = match crate::fetch::get_json(url).await {
                     Ok(v) => JwksSource::Document(v),
-                    Err(e) => JwksSource::Failed(format!("cannot fetch the JWKS at {url}: {e}")),
+                    Err(e) => JwksSource::Failed(format!(
+                        "cannot fetch the JWKS at {}: {e}",
+                        crate::fetch::redacted(url)
+                    )),
                 };
             }
         }
@@ -626,7 +629,8 @@ fn trusted_pools(
             }
             JwksSource::Url(url) => {
                 problems.push(format!(
-                    "user_pool_jwks_url({id:?}): {url} was not fetched (start() fetches it)"
+                    "user_pool_jwks_url({id:?}): {} was not fetched (start() fetches it)",
+                    crate::fetch::redacted(url)
                 ));
                 None
             }

@@ -16,6 +16,18 @@ pub(crate) const TIMEOUT: Duration = Duration::from_secs(10);
 /// The largest body read (a Cognito JWKS is about a kilobyte).
 pub(crate) const MAX_BYTES: usize = 256 * 1024;
 
+/// `url` for a message: any user info (`user:password@`) replaced by `<redacted>@`.
+pub(crate) fn redacted(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..end].rfind('@') {
+        Some(at) => format!("{scheme}://<redacted>{}", &rest[at..]),
+        None => url.to_owned(),
+    }
+}
+
 /// GETs `url` and parses the body as JSON; the answer must be 200.
 pub(crate) async fn get_json(url: &str) -> Result<Value, String> {
     get_json_within(url, TIMEOUT).await
@@ -205,6 +217,16 @@ mod tests {
             .await
             .unwrap_err()
             .contains("cannot connect"));
+    }
+
+    #[test]
+    fn user_info_is_redacted_from_urls_in_messages() {
+        assert_eq!(
+            redacted("http://u:p@127.0.0.1:5/x@y"),
+            "http://<redacted>@127.0.0.1:5/x@y"
+        );
+        assert_eq!(redacted("http://127.0.0.1:5/a@b"), "http://127.0.0.1:5/a@b");
+        assert_eq!(redacted("not a url @"), "not a url @");
     }
 
     #[tokio::test]

@@ -404,6 +404,16 @@ async fn a_jwks_url_is_fetched_at_start() {
             [CLIENT],
             "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Three/.well-known/jwks.json",
         )
+        .user_pool_jwks_url(
+            "us-east-1_Four",
+            [CLIENT],
+            "http://cognito-idp.us-east-1.amazonaws.com/us-east-1_Four/.well-known/jwks.json",
+        )
+        .user_pool_jwks_url(
+            "us-east-1_Five",
+            [CLIENT],
+            format!("http://admin:s3cret@{}/x", issuer_server.addr()),
+        )
         .start()
         .await
         .unwrap_err()
@@ -414,6 +424,15 @@ async fn a_jwks_url_is_fetched_at_start() {
         "{e}"
     );
     assert!(e.contains("https:// is not fetched"), "{e}");
+    assert!(
+        e.contains("us-east-1_Four") && e.contains("not a loopback host"),
+        "{e}"
+    );
+    assert!(
+        e.contains("us-east-1_Five") && e.contains("user info"),
+        "{e}"
+    );
+    assert!(!e.contains("s3cret"), "{e}");
 }
 
 #[tokio::test]
