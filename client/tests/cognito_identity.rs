@@ -4,12 +4,14 @@
 //! `cognito_groups` rule), a subscription that survives the switch (`Resumed`), and multi-auth
 //! that goes with user pools when signed in and with IAM as the guest when signed out.
 //!
-//! Cognito here is a loopback fake (`support/fake_cognito.rs`), in place of moto for two
-//! reasons: appsync-local verifies user-pool JWTs against keys it holds and cannot yet trust
-//! moto's JWKS (so the fake answers `InitiateAuth` with tokens appsync-local minted for its own
-//! pool, shaped as Cognito's), and moto gives guests and users the same credentials (the fake
-//! gives each role its own, and appsync-local knows both). `cognito_moto.rs` runs the same
-//! session and credentials code against moto.
+//! The user pool is moto's (PyPI `moto[server]`, started per test on 127.0.0.1, see
+//! `support/moto.rs`): the session signs in to it with the password, and appsync-local trusts
+//! the pool through the JWKS moto serves (`user_pool_jwks_url`), so the tokens it checks are
+//! the ones moto signed. The identity pool is a loopback fake (`support/fake_cognito.rs`),
+//! because moto gives guests and users the same credentials and does not check `Logins`: the
+//! fake gives each role its own (appsync-local knows both) and accepts only an unexpired ID
+//! token of moto's pool. `cognito_moto.rs` runs the session and credentials code against moto
+//! alone.
 #![cfg(feature = "cognito")]
 
 use std::time::Duration;
@@ -27,9 +29,13 @@ use serde_json::{json, Value};
 
 mod support;
 use support::fake_cognito::{self as fake, FakeCognito};
-use support::local::{local_with, API_KEY, CLIENT_ID, POOL};
+use support::local::{local_with, API_KEY};
+use support::moto::{Moto, REGION};
 
 const WAIT: Duration = Duration::from_secs(15);
+
+const USERNAME: &str = "alice";
+const PASSWORD: &str = "Correct-h0rse-battery";
 
 async fn within<T>(what: &str, f: impl std::future::Future<Output = T>) -> T {
     tokio::time::timeout(WAIT, f)
@@ -37,67 +43,52 @@ async fn within<T>(what: &str, f: impl std::future::Future<Output = T>) -> T {
         .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
 }
 
-/// appsync-local knowing both roles' credentials, with `getNote(id: "whoami")` answering who
-/// called: `<mode> <access key id or -> <token_use or -> <groups>`.
-async fn server() -> LocalAppSync {
+/// appsync-local trusting moto's `pool` (its app client `client`, the JWKS fetched from moto)
+/// and knowing both roles' credentials, with `getNote(id: "whoami")` answering who called:
+/// `<mode> <access key id or -> <token_use or -> <groups>`.
+async fn server(moto: &Moto, pool: &str, client: &str) -> LocalAppSync {
+    let jwks_url = format!("{}{pool}/.well-known/jwks.json", moto.url());
     local_with(|b| {
-        b.iam_credentials(
-            fake::GUEST_AKID,
-            fake::GUEST_SECRET,
-            Some(fake::GUEST_SESSION.into()),
-        )
-        .iam_credentials(
-            fake::USER_AKID,
-            fake::USER_SECRET,
-            Some(fake::USER_SESSION.into()),
-        )
-        .resolver("Query", "getNote", |req: ResolverRequest| async move {
-            let i = &req.identity;
-            let token_use = i
-                .claims
-                .as_ref()
-                .and_then(|c| c["token_use"].as_str())
-                .unwrap_or("-")
-                .to_owned();
-            Ok(json!({"id": "whoami", "content": format!(
-                "{} {} {} {}",
-                i.mode.as_str(),
-                i.access_key_id.as_deref().unwrap_or("-"),
-                token_use,
-                i.groups.join(",")
-            )}))
-        })
-        .resolver("Query", "adminStats", |_| async move {
-            Ok(json!("{\"users\":1}"))
-        })
+        b.user_pool_jwks_url(pool, [client], jwks_url)
+            .iam_credentials(
+                fake::GUEST_AKID,
+                fake::GUEST_SECRET,
+                Some(fake::GUEST_SESSION.into()),
+            )
+            .iam_credentials(
+                fake::USER_AKID,
+                fake::USER_SECRET,
+                Some(fake::USER_SESSION.into()),
+            )
+            .resolver("Query", "getNote", |req: ResolverRequest| async move {
+                let i = &req.identity;
+                let token_use = i
+                    .claims
+                    .as_ref()
+                    .and_then(|c| c["token_use"].as_str())
+                    .unwrap_or("-")
+                    .to_owned();
+                Ok(json!({"id": "whoami", "content": format!(
+                    "{} {} {} {}",
+                    i.mode.as_str(),
+                    i.access_key_id.as_deref().unwrap_or("-"),
+                    token_use,
+                    i.groups.join(",")
+                )}))
+            })
+            .resolver("Query", "adminStats", |_| async move {
+                Ok(json!("{\"users\":1}"))
+            })
     })
     .await
 }
 
-/// Token sets minted by appsync-local for its pool, as Cognito's: groups in both tokens.
-fn tokens(local: &LocalAppSync, n: usize) -> Vec<fake::TokenSet> {
-    (0..n)
-        .map(|i| {
-            let extra = json!({"jti": format!("jti-{i}")});
-            (
-                local
-                    .user_pool_token(fake::USERNAME)
-                    .groups(["admins"])
-                    .claims(extra.clone())
-                    .mint(),
-                local
-                    .user_pool_token(fake::USERNAME)
-                    .groups(["admins"])
-                    .claims(extra)
-                    .id_token()
-                    .mint(),
-            )
-        })
-        .collect()
-}
-
 struct Setup {
     local: LocalAppSync,
+    /// Kept running for the session's calls.
+    _moto: Moto,
+    /// The user pool's id in moto.
+    pool: String,
     cognito: FakeCognito,
     session: UserPoolSession,
     credentials: IdentityPoolCredentials,
@@ -105,21 +96,22 @@ struct Setup {
 }
 
 async fn setup(strategy: AuthStrategy) -> Setup {
-    let local = server().await;
-    let cognito = FakeCognito::start(
-        tokens(&local, 6),
-        format!("cognito-idp.us-east-1.amazonaws.com/{POOL}"),
-    )
-    .await;
+    let moto = Moto::start();
+    let pool = moto.user_pool("identity-flow").await;
+    let (app_client, _) = moto.app_client(&pool, false).await;
+    moto.user(&pool, USERNAME, PASSWORD).await;
+    moto.group_with(&pool, "admins", USERNAME).await;
+    let local = server(&moto, &pool, &app_client).await;
+    let cognito = FakeCognito::start(format!("cognito-idp.{REGION}.amazonaws.com/{pool}")).await;
     let session = UserPoolSession::builder()
-        .pool_id(POOL)
-        .client_id(CLIENT_ID)
+        .pool_id(&pool)
+        .client_id(&app_client)
         .flow(SignInFlow::UserPassword)
-        .endpoint(&cognito.url)
+        .endpoint(moto.url())
         .build()
         .unwrap();
     let credentials = IdentityPoolCredentials::builder()
-        .pool_id("us-east-1:00000000-0000-0000-0000-000000000001")
+        .pool_id(format!("{REGION}:00000000-0000-0000-0000-000000000001"))
         .allow_guest(true)
         .session(&session)
         .endpoint(&cognito.url)
@@ -144,6 +136,8 @@ async fn setup(strategy: AuthStrategy) -> Setup {
         .unwrap();
     Setup {
         local,
+        _moto: moto,
+        pool,
         cognito,
         session,
         credentials,
@@ -195,10 +189,7 @@ async fn guest_then_signed_in_over_iam_user_pools_and_a_live_subscription() {
         .unwrap_err();
     assert!(e.is_auth(), "{e:?}");
 
-    s.session
-        .sign_in(fake::USERNAME, fake::PASSWORD)
-        .await
-        .unwrap();
+    s.session.sign_in(USERNAME, PASSWORD).await.unwrap();
 
     // The socket reconnected with the signed-in credentials: the subscription resumed.
     match within("Resumed", sub.next()).await {
@@ -219,12 +210,13 @@ async fn guest_then_signed_in_over_iam_user_pools_and_a_live_subscription() {
         .filter(|b| b.get("Logins").is_some())
         .collect();
     assert!(!signed_in.is_empty());
-    let key = format!("cognito-idp.us-east-1.amazonaws.com/{POOL}");
+    let key = format!("cognito-idp.{REGION}.amazonaws.com/{}", s.pool);
     for b in &signed_in {
         assert_eq!(b["IdentityId"], guest_id.as_str());
         let token = b["Logins"][&key].as_str().expect("the pool's Logins key");
         let claims = support_claims(token);
         assert_eq!(claims["token_use"], "id", "the ID token goes in Logins");
+        assert_eq!(claims["iss"], format!("https://{key}"), "moto's token");
     }
     assert_eq!(s.cognito.requests_of("GetId").len(), 1, "one GetId in all");
 
@@ -345,10 +337,7 @@ async fn multi_auth_goes_with_user_pools_signed_in_and_iam_guest_signed_out() {
         format!("AWS_IAM {} - ", fake::GUEST_AKID),
         "signed out: user pools has nothing to give, IAM as the guest"
     );
-    s.session
-        .sign_in(fake::USERNAME, fake::PASSWORD)
-        .await
-        .unwrap();
+    s.session.sign_in(USERNAME, PASSWORD).await.unwrap();
     assert_eq!(
         who(&s.client).await,
         "AMAZON_COGNITO_USER_POOLS - access admins"

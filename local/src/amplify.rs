@@ -42,14 +42,24 @@ pub(crate) fn outputs(
         }
         out["custom"] = json!({ "events": e });
     }
-    if let Some(up) = &auth.user_pool {
+    if let Some((pool_id, client_id, region)) = user_pool(auth) {
         out["auth"] = json!({
-            "aws_region": auth.region,
-            "user_pool_id": up.pool_id,
-            "user_pool_client_id": up.client_id,
+            "aws_region": region,
+            "user_pool_id": pool_id,
+            "user_pool_client_id": client_id,
         });
     }
     out
+}
+
+/// The user pool a config file names, with an app client and its region: the server's own, or
+/// else the first external pool (its first client).
+fn user_pool(auth: &Authenticator) -> Option<(&str, &str, &str)> {
+    if let Some(up) = &auth.user_pool {
+        return Some((&up.pool_id, &up.client_id, &auth.region));
+    }
+    let p = auth.trusted_pools.first()?;
+    Some((&p.pool_id, p.client_ids.first()?, &p.region))
 }
 
 /// A Gen1 `amplifyconfiguration.json`: one friendly name per auth mode, `<name>_<MODE>`, all
@@ -89,8 +99,9 @@ pub(crate) fn configuration(
         appsync.insert(key, a);
     }
     let mut cognito = json!({"AppSync": appsync});
-    if let Some(up) = &auth.user_pool {
-        cognito["CognitoUserPool"] = json!({"Default": {"PoolId": up.pool_id, "AppClientId": up.client_id, "Region": region}});
+    if let Some((pool_id, client_id, region)) = user_pool(auth) {
+        cognito["CognitoUserPool"] =
+            json!({"Default": {"PoolId": pool_id, "AppClientId": client_id, "Region": region}});
     }
     json!({
         "UserAgent": "appsync-local", "Version": "1.0",

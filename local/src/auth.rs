@@ -12,7 +12,7 @@ use tokio::time::Instant;
 use serde_json::{json, Value};
 
 use crate::dates::{amz_date_seconds, unix_now};
-use crate::jwt::{peek_claims, SigningKey};
+use crate::jwt::{peek_claims, KeySet, SigningKey};
 use crate::sigv4;
 
 pub use appsync_types::AuthMode;
@@ -208,6 +208,19 @@ pub(crate) struct UserPool {
     pub key: SigningKey,
 }
 
+/// An external Cognito user pool the server trusts: its tokens are verified with the public keys
+/// of its JWKS, and must be for one of its app clients.
+#[derive(Debug)]
+pub(crate) struct TrustedPool {
+    pub pool_id: String,
+    /// The region, from the pool id (`us-east-1_AbC` → `us-east-1`).
+    pub region: String,
+    pub client_ids: Vec<String>,
+    /// `https://cognito-idp.<region>.amazonaws.com/<pool id>`.
+    pub issuer: String,
+    pub keys: KeySet,
+}
+
 /// An OIDC issuer the server holds the key of.
 #[derive(Debug)]
 pub(crate) struct OidcIssuer {
@@ -222,6 +235,8 @@ pub(crate) struct Authenticator {
     pub api_keys: Vec<ApiKey>,
     pub iam: Vec<IamCredential>,
     pub user_pool: Option<UserPool>,
+    /// External user pools, each with its own issuer.
+    pub trusted_pools: Vec<TrustedPool>,
     pub oidc: Option<OidcIssuer>,
     pub lambda: Option<Lambda>,
     pub region: String,
@@ -340,11 +355,21 @@ impl Authenticator {
             let token = strip_bearer(authorization);
             if let Some(claims) = peek_claims(token) {
                 let iss = claims.get("iss").and_then(Value::as_str).unwrap_or("");
-                if let Some(pool) = &self.user_pool {
-                    if iss.starts_with("https://cognito-idp.")
-                        && modes.contains(&AuthMode::UserPools)
-                    {
+                if iss.starts_with("https://cognito-idp.") && modes.contains(&AuthMode::UserPools) {
+                    // The pool whose issuer it names: the server's own or a trusted one.
+                    let iss = iss.trim_end_matches('/');
+                    if let Some(pool) = self.user_pool.as_ref().filter(|p| p.issuer == iss) {
                         return check_user_pool(pool, token);
+                    }
+                    if let Some(pool) = self.trusted_pools.iter().find(|p| p.issuer == iss) {
+                        return check_trusted_pool(pool, token);
+                    }
+                    // A Cognito issuer that is the OIDC issuer goes on to OIDC below.
+                    let oidc_iss = self.oidc.as_ref().map(|o| o.issuer.trim_end_matches('/'));
+                    if (self.user_pool.is_some() || !self.trusted_pools.is_empty())
+                        && oidc_iss != Some(iss)
+                    {
+                        return Err(AuthFailure::unauthorized("Token issuer is not valid."));
                     }
                 }
                 if let Some(oidc) = &self.oidc {
@@ -535,12 +560,26 @@ fn check_user_pool(pool: &UserPool, token: &str) -> Result<Identity, AuthFailure
         .key
         .verify(token, &pool.issuer)
         .map_err(AuthFailure::unauthorized)?;
+    user_pool_identity(claims, std::slice::from_ref(&pool.client_id))
+}
+
+fn check_trusted_pool(pool: &TrustedPool, token: &str) -> Result<Identity, AuthFailure> {
+    let claims = pool
+        .keys
+        .verify(token, &pool.issuer)
+        .map_err(AuthFailure::unauthorized)?;
+    user_pool_identity(claims, &pool.client_ids)
+}
+
+/// The identity of verified user-pool claims, as AppSync checks them: an ID token's `aud`, or
+/// an access token's `client_id`, must be one of the app clients; groups are `cognito:groups`.
+fn user_pool_identity(claims: Value, client_ids: &[String]) -> Result<Identity, AuthFailure> {
     let client = match claims.get("token_use").and_then(Value::as_str) {
         Some("id") => claims.get("aud").and_then(Value::as_str),
         Some("access") => claims.get("client_id").and_then(Value::as_str),
         _ => return Err(AuthFailure::unauthorized("Token use is not id or access.")),
     };
-    if client != Some(pool.client_id.as_str()) {
+    if !client.is_some_and(|c| client_ids.iter().any(|id| id == c)) {
         return Err(AuthFailure::unauthorized(
             "Token was not issued for this client.",
         ));

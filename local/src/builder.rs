@@ -13,13 +13,13 @@ use tokio::sync::broadcast;
 
 use crate::auth::{
     ApiKey, AuthMode, Authenticator, IamCredential, Lambda, LambdaAuthRequest, LambdaAuthResponse,
-    LambdaAuthorizer, OidcIssuer, UserPool, MAX_LAMBDA_TTL,
+    LambdaAuthorizer, OidcIssuer, TrustedPool, UserPool, MAX_LAMBDA_TTL,
 };
 use crate::engine::{Core, Engine};
 use crate::error::{Error, ResolverError};
 use crate::events::EventApi;
 use crate::faults::Faults;
-use crate::jwt::SigningKey;
+use crate::jwt::{KeySet, SigningKey};
 use crate::resolver::{resolver, Resolver, ResolverRequest};
 use crate::schema::SchemaModel;
 use crate::state::{RealtimeSettings, ServerState};
@@ -32,6 +32,20 @@ pub(crate) struct Prepared {
     pub tls: bool,
 }
 
+/// An external user pool as configured: its JWKS given, or to fetch at start.
+struct ExternalPool {
+    pool_id: String,
+    client_ids: Vec<String>,
+    jwks: JwksSource,
+}
+
+enum JwksSource {
+    Document(Value),
+    Url(String),
+    /// The URL could not be fetched: why.
+    Failed(String),
+}
+
 /// Configures a [`LocalAppSync`](crate::LocalAppSync). Setters never fail; [`LocalAppSyncBuilder::start`] reports
 /// every problem.
 pub struct LocalAppSyncBuilder {
@@ -40,6 +54,7 @@ pub struct LocalAppSyncBuilder {
     additional: Vec<AuthMode>,
     api_keys: Vec<ApiKey>,
     user_pool: Option<(String, String)>,
+    trusted_pools: Vec<ExternalPool>,
     oidc: Option<(String, Option<String>)>,
     iam: Vec<IamCredential>,
     lambda: Option<LambdaAuthorizer>,
@@ -72,6 +87,7 @@ impl Default for LocalAppSyncBuilder {
             additional: Vec::new(),
             api_keys: Vec::new(),
             user_pool: None,
+            trusted_pools: Vec::new(),
             oidc: None,
             iam: Vec::new(),
             lambda: None,
@@ -140,6 +156,120 @@ impl LocalAppSyncBuilder {
     pub fn user_pool(mut self, pool_id: impl Into<String>, client_id: impl Into<String>) -> Self {
         self.user_pool = Some((pool_id.into(), client_id.into()));
         self
+    }
+
+    /// Trusts an external Cognito user pool (real Cognito, or an emulator such as moto) whose
+    /// public keys are in `jwks`, a JWKS document (RFC 7517, `{"keys": [..]}`): its tokens are
+    /// accepted in `AMAZON_COGNITO_USER_POOLS` mode, verified as AppSync verifies them. The
+    /// issuer must be `https://cognito-idp.<region>.amazonaws.com/<pool_id>`, the region being
+    /// the pool id's prefix (`us-east-1` for `us-east-1_AbC123`); the header must name `RS256`
+    /// and the `kid` of one of the keys; `exp` must not have passed; an access token's
+    /// `client_id`, or an ID token's `aud`, must be one of `client_ids`. Groups come from
+    /// `cognito:groups`, and the claims reach resolvers as for
+    /// [`LocalAppSyncBuilder::user_pool`]'s tokens.
+    ///
+    /// Several pools may be trusted, besides the one the server runs itself. [`start`] refuses
+    /// a malformed pool id, no client id, and a JWKS that is not one or has no usable RSA key
+    /// (RSA keys of 2048 to 8192 bits with a `kid`; keys of other types are skipped). The
+    /// server cannot mint tokens for such a pool: they come from the pool.
+    ///
+    /// [`start`]: LocalAppSyncBuilder::start
+    ///
+    /// ```
+    /// use appsync_local::{AuthMode, LocalAppSync};
+    /// use serde_json::json;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// // The key set of the pool (moto's, whose key signs every pool's tokens).
+    /// let jwks = json!({"keys": [{
+    ///     "kty": "RSA", "alg": "RS256", "use": "sig", "kid": "dummy", "e": "AQAB",
+    ///     "n": "j1pT3xKbswmMySvCefmiD3mfDaRFpZ9Y3Jl4fF0hMaCRVAt_e0yR7BeueDfqmj_NhVSO0WB5ao5e8V-9\
+    ///           RFQOtK8SrqKl3i01-CyWYPICwybaGKhbJJR0S_6cZ8n5kscF1MjpIlsJcCzm-yKgTc3Mxk6KtrLoNgRvMwGLe\
+    ///           HUXPkhS9YHfDKRe864iMFOK4df69brIYEICG2VLduh0hXYa0i-J3drwm7vxNdX7pVpCDu34qJtYoWq6CXt3T\
+    ///           zfi3YfWp8cFjGNbaDa3WnCd2IXpp0TFsFS-cEsw5rJjSl5OllJGeZKBtLeyVTy9PYwnk7MW43WSYeYstbk9N\
+    ///           luX4H8Iuw",
+    /// }]});
+    /// let local = LocalAppSync::builder()
+    ///     .schema("type Query { hello: String }")
+    ///     .default_auth_mode(AuthMode::UserPools)
+    ///     .user_pool_jwks("eu-west-1_AbC123", ["web-client", "ios-client"], jwks)
+    ///     .start()
+    ///     .await?;
+    /// // Calls carry the pool's access or ID token in `Authorization`.
+    /// assert_eq!(local.amplify_outputs()["auth"]["aws_region"], "eu-west-1");
+    /// # local.shutdown().await;
+    /// # Ok(()) }
+    /// ```
+    pub fn user_pool_jwks(
+        mut self,
+        pool_id: impl Into<String>,
+        client_ids: impl IntoIterator<Item = impl Into<String>>,
+        jwks: Value,
+    ) -> Self {
+        self.trusted_pools.push(ExternalPool {
+            pool_id: pool_id.into(),
+            client_ids: client_ids.into_iter().map(Into::into).collect(),
+            jwks: JwksSource::Document(jwks),
+        });
+        self
+    }
+
+    /// [`LocalAppSyncBuilder::user_pool_jwks`] with the JWKS fetched from `url` once, by
+    /// [`start`](LocalAppSyncBuilder::start), which fails if the fetch does. The URL must be
+    /// `http://` on this machine (`localhost`, `127.0.0.1` or `[::1]`, as an emulator such as
+    /// moto serves it): appsync-local has no TLS client, and keys fetched over plain HTTP from
+    /// another host could be anyone's. For real Cognito (`https://`), fetch the key set yourself
+    /// and pass it to [`LocalAppSyncBuilder::user_pool_jwks`]. The answer must be 200 and JSON,
+    /// within 10 s and in at most 256 KiB; redirects are not followed. Keys the pool rotates in
+    /// later are not seen.
+    ///
+    /// ```no_run
+    /// use appsync_local::{AuthMode, LocalAppSync};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// // moto's server on port 5000, with a pool and an app client made through its API.
+    /// let local = LocalAppSync::builder()
+    ///     .schema("type Query { hello: String }")
+    ///     .default_auth_mode(AuthMode::UserPools)
+    ///     .user_pool_jwks_url(
+    ///         "us-east-1_AbC123",
+    ///         ["app-client-id"],
+    ///         "http://127.0.0.1:5000/us-east-1_AbC123/.well-known/jwks.json",
+    ///     )
+    ///     .start()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn user_pool_jwks_url(
+        mut self,
+        pool_id: impl Into<String>,
+        client_ids: impl IntoIterator<Item = impl Into<String>>,
+        url: impl Into<String>,
+    ) -> Self {
+        self.trusted_pools.push(ExternalPool {
+            pool_id: pool_id.into(),
+            client_ids: client_ids.into_iter().map(Into::into).collect(),
+            jwks: JwksSource::Url(url.into()),
+        });
+        self
+    }
+
+    /// Fetches the JWKS given by URL (each once); a failure is kept for
+    /// [`LocalAppSyncBuilder::prepare`] to report with every other problem.
+    pub(crate) async fn fetch_jwks(&mut self) {
+        for pool in &mut self.trusted_pools {
+            if let JwksSource::Url(url) = &pool.jwks {
+                pool.jwks = match crate::fetch::get_json(url).await {
+                    Ok(v) => JwksSource::Document(v),
+                    Err(e) => JwksSource::Failed(format!(
+                        "cannot fetch the JWKS at {}: {e}",
+                        crate::fetch::redacted(url)
+                    )),
+                };
+            }
+        }
     }
 
     /// Holds the key of an OIDC issuer (tokens from [`LocalAppSync::oidc_token`](crate::LocalAppSync::oidc_token)); with a client
@@ -310,9 +440,13 @@ impl LocalAppSyncBuilder {
         if used.contains(&AuthMode::ApiKey) && self.api_keys.is_empty() {
             problems.push("API_KEY is enabled but no API key is set: call .api_key(..)".to_owned());
         }
-        if used.contains(&AuthMode::UserPools) && self.user_pool.is_none() {
+        if used.contains(&AuthMode::UserPools)
+            && self.user_pool.is_none()
+            && self.trusted_pools.is_empty()
+        {
             problems.push(
-                "AMAZON_COGNITO_USER_POOLS is enabled but no user pool is set: call .user_pool(..)"
+                "AMAZON_COGNITO_USER_POOLS is enabled but no user pool is set: call .user_pool(..) \
+                 or .user_pool_jwks(..)"
                     .to_owned(),
             );
         }
@@ -384,6 +518,11 @@ impl LocalAppSyncBuilder {
                 resolvers.insert((t, f), r);
             }
         }
+        let trusted_pools = trusted_pools(
+            self.trusted_pools,
+            self.user_pool.as_ref().map(|(id, _)| id.as_str()),
+            &mut problems,
+        );
         let user_pool = self.user_pool.and_then(|(pool_id, client_id)| {
             Some(UserPool {
                 issuer: format!(
@@ -432,6 +571,7 @@ impl LocalAppSyncBuilder {
                     api_keys: self.api_keys,
                     iam: self.iam,
                     user_pool,
+                    trusted_pools,
                     oidc,
                     lambda: self.lambda.map(|authorizer| Lambda {
                         authorizer,
@@ -449,6 +589,75 @@ impl LocalAppSyncBuilder {
             tls: self.tls,
         })
     }
+}
+
+/// The external user pools, each checked (its pool id, client ids and JWKS); problems are
+/// pushed, and the pools without any kept.
+fn trusted_pools(
+    pools: Vec<ExternalPool>,
+    own_pool: Option<&str>,
+    problems: &mut Vec<String>,
+) -> Vec<TrustedPool> {
+    let mut out: Vec<TrustedPool> = Vec::new();
+    for pool in pools {
+        let id = pool.pool_id;
+        let start = problems.len();
+        let region = pool_region(&id);
+        if region.is_none() {
+            problems.push(format!(
+                "user_pool_jwks({id:?}): not a user pool id (<region>_<id>, e.g. us-east-1_AbC123)"
+            ));
+        }
+        if own_pool == Some(id.as_str()) || out.iter().any(|p| p.pool_id == id) {
+            problems.push(format!(
+                "user_pool_jwks({id:?}): this pool is configured twice"
+            ));
+        }
+        if pool.client_ids.is_empty() || pool.client_ids.iter().any(String::is_empty) {
+            problems.push(format!(
+                "user_pool_jwks({id:?}): give the app client ids whose tokens are accepted \
+                 (none may be empty)"
+            ));
+        }
+        let keys = match &pool.jwks {
+            JwksSource::Document(v) => KeySet::from_jwks(v)
+                .map_err(|e| problems.push(format!("user_pool_jwks({id:?}): {e}")))
+                .ok(),
+            JwksSource::Failed(e) => {
+                problems.push(format!("user_pool_jwks_url({id:?}): {e}"));
+                None
+            }
+            JwksSource::Url(url) => {
+                problems.push(format!(
+                    "user_pool_jwks_url({id:?}): {} was not fetched (start() fetches it)",
+                    crate::fetch::redacted(url)
+                ));
+                None
+            }
+        };
+        if let (Some(region), Some(keys), true) = (region, keys, problems.len() == start) {
+            out.push(TrustedPool {
+                issuer: format!("https://cognito-idp.{region}.amazonaws.com/{id}"),
+                region: region.to_owned(),
+                pool_id: id,
+                client_ids: pool.client_ids,
+                keys,
+            });
+        }
+    }
+    out
+}
+
+/// The region of a user pool id (`us-east-1_AbC123` → `us-east-1`), if it is one: AWS's
+/// pattern `[\w-]+_[0-9a-zA-Z]+`, with a region of lowercase letters, digits and dashes.
+fn pool_region(pool_id: &str) -> Option<&str> {
+    let (region, rest) = pool_id.split_once('_')?;
+    let region_ok = !region.is_empty()
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    let rest_ok = !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric());
+    (region_ok && rest_ok).then_some(region)
 }
 
 /// A fresh signing key, or the problem generating it.

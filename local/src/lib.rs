@@ -1,8 +1,9 @@
 //! A local AWS AppSync-compatible server for tests and quickstarts: `POST /graphql` and the
 //! realtime socket for a schema, on 127.0.0.1, with AppSync's auth rules really enforced (API
-//! keys, Cognito user-pool and OIDC JWTs it signs itself, IAM SigV4, a Lambda authorizer
-//! closure, and the `@aws_*` directives of every field), `@aws_subscribe` wiring, default
-//! resolvers over an in-memory [`Store`], and [`Faults`] to inject. It also serves an AppSync
+//! keys, Cognito user-pool and OIDC JWTs it signs itself, tokens of external user pools checked
+//! against their JWKS, IAM SigV4, a Lambda authorizer closure, and the `@aws_*` directives of
+//! every field), `@aws_subscribe` wiring, default resolvers over an in-memory [`Store`], and
+//! [`Faults`] to inject. It also serves an AppSync
 //! Event API ([`EventApi`]: `POST /event` and the `/event/realtime` socket, channel namespaces
 //! with their own auth modes, wildcard subscriptions), beside the GraphQL API or alone.
 //!
@@ -43,6 +44,7 @@ mod engine;
 mod error;
 mod events;
 mod faults;
+mod fetch;
 /// Unstable entry points for the fuzz targets in `fuzz/` (feature `fuzzing`; not for users).
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]

@@ -20,8 +20,11 @@ use crate::store::Store;
 use crate::token::TokenSpec;
 
 impl LocalAppSyncBuilder {
-    /// Checks everything, binds 127.0.0.1 on a free port and starts serving.
-    pub async fn start(self) -> Result<LocalAppSync, Error> {
+    /// Fetches the key sets given by URL ([`LocalAppSyncBuilder::user_pool_jwks_url`]),
+    /// checks everything, binds 127.0.0.1 on a free port and starts serving. Every problem
+    /// (settings, schema, key sets) is reported at once in the error.
+    pub async fn start(mut self) -> Result<LocalAppSync, Error> {
+        self.fetch_jwks().await;
         let Prepared { mut state, tls } = self.prepare()?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

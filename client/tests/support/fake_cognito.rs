@@ -1,16 +1,13 @@
-//! A loopback stand-in for Cognito's two services, for the flow tests against appsync-local:
-//! user pools (`InitiateAuth` with `USER_PASSWORD_AUTH` and `REFRESH_TOKEN_AUTH`, answering
-//! with tokens appsync-local minted for its own pool, shaped as moto and Cognito shape them)
-//! and identity pools (`GetId`, `GetCredentialsForIdentity`), which, unlike moto, hand out
-//! different credentials to the guest and to the signed-in user, so that the two roles can be
-//! told apart. Every request is recorded.
+//! A loopback stand-in for Cognito's identity pools (`GetId`, `GetCredentialsForIdentity`) for
+//! the flow tests against appsync-local: unlike moto, it hands out different credentials to the
+//! guest and to the signed-in user, so that the two roles can be told apart. A `Logins` value
+//! must be an unexpired ID token of the user pool the `Logins` key names (its claims are read,
+//! not its signature: the user pool, moto, signed it). Every request is recorded.
 //!
-//! It stands in for moto only where moto cannot: appsync-local verifies JWTs against keys it
-//! holds and cannot trust moto's JWKS yet, and moto gives one fixed set of credentials to both
-//! roles.
+//! It stands in for moto only where moto cannot: moto gives one fixed set of credentials to
+//! both roles and does not check `Logins`. The user pool itself is moto's.
 #![allow(dead_code)]
 
-use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use axum::http::HeaderMap;
@@ -26,18 +23,8 @@ pub const USER_AKID: &str = "AKIDSIGNEDINROLE";
 pub const USER_SECRET: &str = "signed-in/secret";
 pub const USER_SESSION: &str = "signed-in-session-token";
 
-pub const USERNAME: &str = "alice";
-pub const PASSWORD: &str = "Correct-h0rse";
-
-/// One set of tokens to hand out: (access, id).
-pub type TokenSet = (String, String);
-
 #[derive(Default)]
 struct State {
-    /// Token sets still to give, one per sign-in or refresh.
-    tokens: VecDeque<TokenSet>,
-    /// The ID tokens given so far (a `Logins` value must be one of them).
-    id_tokens: Vec<String>,
     /// Every request: (target, body).
     requests: Vec<(String, Value)>,
     identities: usize,
@@ -75,13 +62,10 @@ fn ok(v: Value) -> Response {
 }
 
 impl FakeCognito {
-    /// Serves on 127.0.0.1:0; `tokens` are handed out in order; `logins_key` is the only
-    /// `Logins` key accepted.
-    pub async fn start(tokens: Vec<TokenSet>, logins_key: String) -> FakeCognito {
-        let state = Arc::new(Mutex::new(State {
-            tokens: tokens.into(),
-            ..State::default()
-        }));
+    /// Serves on 127.0.0.1:0; `logins_key` (`cognito-idp.<region>.amazonaws.com/<pool id>`)
+    /// is the only `Logins` key accepted.
+    pub async fn start(logins_key: String) -> FakeCognito {
+        let state = Arc::new(Mutex::new(State::default()));
         let s = state.clone();
         let key = logins_key.clone();
         let app = axum::Router::new().route(
@@ -133,37 +117,6 @@ fn handle(state: &Mutex<State>, logins_key: &str, headers: &HeaderMap, body: &st
     let mut st = state.lock().unwrap();
     st.requests.push((op.clone(), body.clone()));
     match target.as_str() {
-        "AWSCognitoIdentityProviderService.InitiateAuth" => {
-            let p = &body["AuthParameters"];
-            match body["AuthFlow"].as_str() {
-                Some("USER_PASSWORD_AUTH") => {
-                    if p["USERNAME"] != USERNAME || p["PASSWORD"] != PASSWORD {
-                        return error("NotAuthorizedException", "Incorrect username or password.");
-                    }
-                }
-                Some("REFRESH_TOKEN_AUTH") => {
-                    if p["REFRESH_TOKEN"] != "refresh-1" {
-                        return error("NotAuthorizedException", "Invalid Refresh Token");
-                    }
-                }
-                _ => {
-                    return error(
-                        "InvalidParameterException",
-                        "flow not supported by the fake",
-                    )
-                }
-            }
-            let Some((access, id)) = st.tokens.pop_front() else {
-                return error("InternalErrorException", "the fake ran out of tokens");
-            };
-            st.id_tokens.push(id.clone());
-            let mut result = json!({"AccessToken": access, "IdToken": id, "ExpiresIn": 3600, "TokenType": "Bearer"});
-            if body["AuthFlow"] == "USER_PASSWORD_AUTH" {
-                result["RefreshToken"] = json!("refresh-1");
-            }
-            ok(json!({"AuthenticationResult": result, "ChallengeParameters": {}}))
-        }
-        "AWSCognitoIdentityProviderService.RevokeToken" => ok(json!({})),
         "AWSCognitoIdentityService.GetId" => {
             st.identities += 1;
             ok(json!({"IdentityId": format!("us-east-1:0000-{:04}", st.identities)}))
@@ -181,7 +134,7 @@ fn handle(state: &Mutex<State>, logins_key: &str, headers: &HeaderMap, body: &st
                 None => false,
                 Some(l) => {
                     let token = l[logins_key].as_str().unwrap_or_default();
-                    if !st.id_tokens.iter().any(|t| t == token) {
+                    if !is_id_token_of(token, logins_key, exp - 3600) {
                         return error("NotAuthorizedException", "Invalid login token.");
                     }
                     true
@@ -197,4 +150,22 @@ fn handle(state: &Mutex<State>, logins_key: &str, headers: &HeaderMap, body: &st
         }
         _ => error("UnknownOperationException", "not in the fake"),
     }
+}
+
+/// Whether `token`'s claims are those of an unexpired ID token issued by
+/// `https://<logins_key>`.
+fn is_id_token_of(token: &str, logins_key: &str, now: u64) -> bool {
+    use base64::Engine;
+    let Some(payload) = token.split('.').nth(1) else {
+        return false;
+    };
+    let Ok(bytes) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload) else {
+        return false;
+    };
+    let Ok(claims) = serde_json::from_slice::<Value>(&bytes) else {
+        return false;
+    };
+    claims["token_use"] == "id"
+        && claims["iss"] == format!("https://{logins_key}").as_str()
+        && claims["exp"].as_u64().is_some_and(|e| e > now)
 }
