@@ -222,3 +222,60 @@ fn config_check_passes_good_files_and_lists_every_problem_of_broken_ones() {
         .one_error_line()
         .contains("neither amplify_outputs.json nor amplifyconfiguration.json"));
 }
+
+#[test]
+fn config_shows_an_events_api_and_explains_its_choice() {
+    let dir = tmp_dir("config-events");
+    let outputs = json!({
+        "version": "1.4",
+        "data": {
+            "url": "https://abc.appsync-api.eu-west-1.amazonaws.com/graphql",
+            "aws_region": "eu-west-1",
+            "default_authorization_type": "AWS_IAM",
+            "authorization_types": ["AWS_IAM"],
+        },
+        "custom": {"events": {
+            "url": "https://evt.appsync-api.eu-west-1.amazonaws.com/event",
+            "aws_region": "eu-west-1",
+            "default_authorization_type": "API_KEY",
+            "api_key": SECRET_KEY,
+            "authorization_types": ["API_KEY", "AWS_IAM"],
+        }},
+    });
+    std::fs::write(dir.join("amplify_outputs.json"), outputs.to_string()).unwrap();
+    let r = run(&mut appsync(&dir, &["config"]));
+    r.code(0);
+    for want in [
+        "Events APIs: 1 (default endpoint: \"events\")",
+        "https://evt.appsync-api.eu-west-1.amazonaws.com/event",
+        "enabled modes: API_KEY, AWS_IAM",
+        "name \"events\": API_KEY (default, at custom.events)",
+        "Events: endpoint \"events\" with API_KEY",
+        "rule 3: \"events\" is the only Events endpoint",
+        "GraphQL: endpoint \"data\" with AWS_IAM",
+    ] {
+        assert!(
+            r.stdout.contains(want),
+            "missing {want:?} in:\n{}",
+            r.stdout
+        );
+    }
+    assert!(!r.stdout.contains(SECRET_KEY) && !r.stderr.contains(SECRET_KEY));
+
+    // Named, with a mode the Events API enables: explained under Events only.
+    let r = run(&mut appsync(
+        &dir,
+        &["config", "--api-name", "events", "--auth-mode", "AWS_IAM"],
+    ));
+    r.code(0);
+    assert!(
+        r.stdout
+            .contains("Events: endpoint \"events\" with AWS_IAM")
+            && r.stdout
+                .contains("rule 1: --api-name names endpoint \"events\"")
+            && r.stdout.contains("signed for region eu-west-1"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("GraphQL: "), "{}", r.stdout);
+}

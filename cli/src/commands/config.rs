@@ -40,7 +40,11 @@ pub(crate) async fn run(args: ConfigArgs, ui: Ui) -> Result<u8, Failure> {
             let _ = writeln!(out, " with {}:", asked.join(" "));
         }
     }
-    for ty in [EndpointType::GraphQL, EndpointType::Rest] {
+    for ty in [
+        EndpointType::GraphQL,
+        EndpointType::Events,
+        EndpointType::Rest,
+    ] {
         let api_name = args.target.api_name.as_deref();
         let has_type = config.endpoints().iter().any(|e| e.endpoint_type() == ty);
         let named_other = api_name
@@ -158,7 +162,11 @@ fn describe(path: &Path, config: &Config) -> String {
         path.display(),
         format_name(config.format())
     );
-    for ty in [EndpointType::GraphQL, EndpointType::Rest] {
+    for ty in [
+        EndpointType::GraphQL,
+        EndpointType::Events,
+        EndpointType::Rest,
+    ] {
         let of_type: Vec<&EndpointConfig> = config
             .endpoints()
             .iter()
@@ -309,6 +317,17 @@ async fn choose(
                 None => client.rest_default(),
             };
             let mut call = api.get("/");
+            if let Some(m) = mode {
+                call = call.auth_mode(m);
+            }
+            call.send().await.map(drop)
+        }
+        EndpointType::Events => {
+            let api = match api_name {
+                Some(n) => client.events(n),
+                None => client.events_default(),
+            };
+            let mut call = api.publish("/default/choice", [serde_json::Value::Null]);
             if let Some(m) = mode {
                 call = call.auth_mode(m);
             }

@@ -1,6 +1,7 @@
 //! The realtime fuzz entry points (feature `fuzzing`, see `crate::fuzzing`): the frame decoder,
 //! the realtime URLs of an endpoint, and the socket actor driven by a script over in-memory
-//! sockets with paused time.
+//! sockets with paused time. (Past 700 lines on purpose: the actor's script interpreter is one
+//! reading of one byte format; it is not built in normal builds.)
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;

@@ -1,6 +1,8 @@
 //! The load bench's harness: starts the Node stub, runs this client (typed and untyped), the raw
 //! baseline and Amplify JS side by side in interleaved rounds, counts instructions with
-//! callgrind, and writes the figures, the ratios and their chart.
+//! callgrind, and writes the figures, the ratios and their chart. (Past 700 lines on purpose:
+//! the rounds and the callgrind runs follow one plan of phases; the table, the chart, the
+//! machine's load and the processes are the modules beside it.)
 //!
 //! Run through `bench/load/run.sh` (which installs what this needs); the options are listed in
 //! [`USAGE`]. Every client runs as its own process, given one `appsync_bench::load::Spec`, so
