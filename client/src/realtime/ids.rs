@@ -26,11 +26,15 @@ impl Hasher for NumberHasher {
     }
 }
 
+/// A map keyed by numbers this process made (subscription keys, wire id numbers): hashed with
+/// [`NumberHasher`] rather than SipHash, since no outsider picks the keys.
+pub(crate) type NumberMap<V> = HashMap<u64, V, BuildHasherDefault<NumberHasher>>;
+
 /// Wire id → subscription key, for the ids this socket made.
 pub(crate) struct WireIds {
     prefix: String,
     next: u64,
-    map: HashMap<u64, u64, BuildHasherDefault<NumberHasher>>,
+    map: NumberMap<u64>,
 }
 
 impl WireIds {

@@ -31,7 +31,6 @@
 //! - Over the socket's byte budget of unread events the socket stops reading; after the stall
 //!   limit the readers furthest behind are shed (see `buffer.rs`).
 
-use std::collections::HashMap;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -54,7 +53,7 @@ mod timers;
 use super::auth::Authorizer;
 use super::buffer::{Budget, Shared};
 use super::failure::Failure;
-use super::ids::WireIds;
+use super::ids::{NumberMap, WireIds};
 use super::options::{HandshakeMethod, ReconnectPolicy};
 use super::protocol::{self, AuthObject, Dialect, ServerMessage};
 use super::socket::{BoxSocket, ConnectError, Connector, Opened, TextFrame, WsMessage};
@@ -201,8 +200,8 @@ pub(crate) fn spawn(
         rx,
         states,
         full: full.clone(),
-        subs: HashMap::new(),
-        pubs: HashMap::new(),
+        subs: NumberMap::default(),
+        pubs: NumberMap::default(),
         ids: WireIds::new(),
         conn: Conn::Down,
         epoch: 0,
@@ -318,9 +317,9 @@ struct Actor {
     rx: mpsc::UnboundedReceiver<Command>,
     states: broadcast::Sender<StateEvent>,
     full: Arc<AtomicBool>,
-    subs: HashMap<u64, Sub>,
+    subs: NumberMap<Sub>,
     /// Events: publishes waiting for a socket, their authorization, or their answer.
-    pubs: HashMap<u64, publishes::Pub>,
+    pubs: NumberMap<publishes::Pub>,
     /// Wire id → subscription (or publish) key.
     ids: WireIds,
     conn: Conn,
