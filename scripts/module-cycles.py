@@ -23,6 +23,9 @@ def modules(root):
             if parts and parts[-1].endswith("_tests"):
                 continue  # a module's test file (`#[path = "…_tests.rs"]`)
             src = open(path, encoding="utf-8").read()
+            # Comments (doc comments too) name modules without importing them: a line's
+            # `//` comment goes, unless the `//` is inside a string (`"https://…"`).
+            src = re.sub(r'(?m)^((?:[^"/\n]|"(?:[^"\\\n]|\\.)*"|/(?!/))*)//.*$', r"\1", src)
             # Unit tests may reach anywhere.
             src = re.sub(r"#\[cfg\(test\)\]\s*(pub(\(crate\))?\s+)?mod \w+\s*\{.*", "", src, flags=re.S)
             mods["::".join(parts) or "crate"] = src
