@@ -11,7 +11,7 @@ use futures_util::StreamExt;
 use serde_json::{json, Value};
 
 use crate::args::{EventsCommand, EventsPublishArgs, EventsSubscribeArgs, Target};
-use crate::commands::subscribe::{disruption_json, StatePrinter};
+use crate::commands::subscribe::{disruption_json, wait_for_start, StartWait, StatePrinter};
 use crate::commands::{graphql, human, interrupted};
 use crate::exit::{client_failure, one_line, CallContext, Failure, GRAPHQL_ERRORS, OK};
 use crate::input;
@@ -211,23 +211,21 @@ async fn subscribe(args: EventsSubscribeArgs, ui: Ui) -> Result<u8, Failure> {
     let mut sub = if let Some(s) = ready {
         s
     } else {
-        loop {
-            tokio::select! {
-                r = &mut start => match r {
-                    Ok(s) => break s,
-                    Err(e) => return Err(refused(&e)),
-                },
-                Some((api, mode, state)) = states.next() => printer.print(&api, mode, &state),
-                _ = &mut stop => {
-                    ui.status("interrupted");
-                    return Ok(OK);
-                }
-                _ = &mut deadline, if timeout.is_some() => {
-                    return Err(Failure::broken(format!(
-                        "the subscription did not start within --timeout {}",
-                        human(timeout.unwrap_or_default())
-                    )));
-                }
+        match wait_for_start(
+            start,
+            &mut states,
+            &mut printer,
+            stop.as_mut(),
+            deadline.as_mut(),
+            timeout,
+        )
+        .await?
+        {
+            StartWait::Started(s) => s,
+            StartWait::Refused(e) => return Err(refused(&e)),
+            StartWait::Interrupted => {
+                ui.status("interrupted");
+                return Ok(OK);
             }
         }
     };

@@ -1,9 +1,13 @@
 //! `appsync subscribe`: one JSON line per event on stdout until Ctrl-C, `--count` or
 //! `--timeout`; connection states on stderr.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
-use appsync_client::{ConnectionState, Disruption, OperationKind, SubscriptionEvent, TokenKind};
+use appsync_client::{
+    ConnectionState, ConnectionStates, Disruption, OperationKind, SubscriptionEvent, TokenKind,
+};
 use futures_util::StreamExt;
 use serde_json::{json, Map, Value};
 
@@ -58,23 +62,21 @@ pub(crate) async fn run(args: SubscribeArgs, ui: Ui) -> Result<u8, Failure> {
     ui.status("subscribing (Ctrl-C to stop)…");
     let start = call.start();
     tokio::pin!(start);
-    let mut sub = loop {
-        tokio::select! {
-            r = &mut start => match r {
-                Ok(s) => break s,
-                Err(e) => return Err(stream_failure(&e, built.seen.context(), ui)?),
-            },
-            Some((api, mode, state)) = states.next() => printer.print(&api, mode, &state),
-            _ = &mut stop => {
-                ui.status("interrupted");
-                return Ok(OK);
-            }
-            _ = &mut deadline, if timeout.is_some() => {
-                return Err(Failure::broken(format!(
-                    "the subscription did not start within --timeout {}",
-                    human(timeout.unwrap_or_default())
-                )));
-            }
+    let mut sub = match wait_for_start(
+        start,
+        &mut states,
+        &mut printer,
+        stop.as_mut(),
+        deadline.as_mut(),
+        timeout,
+    )
+    .await?
+    {
+        StartWait::Started(s) => s,
+        StartWait::Refused(e) => return Err(stream_failure(&e, built.seen.context(), ui)?),
+        StartWait::Interrupted => {
+            ui.status("interrupted");
+            return Ok(OK);
         }
     };
     ui.status(format!(
@@ -210,6 +212,44 @@ pub(crate) fn stream_failure(
         return Ok(f);
     }
     Ok(client_failure(e, ctx))
+}
+
+/// How waiting for a subscription's start ended.
+pub(crate) enum StartWait<S, E> {
+    /// It started.
+    Started(S),
+    /// The client or the server refused it.
+    Refused(E),
+    /// Ctrl-C: the command ends quietly.
+    Interrupted,
+}
+
+/// Waits for a subscription's `start` while printing the connection states, until Ctrl-C
+/// (`stop`) or `--timeout` (`deadline`, armed only with a `timeout`: a failure).
+pub(crate) async fn wait_for_start<S, E>(
+    mut start: Pin<&mut impl Future<Output = Result<S, E>>>,
+    states: &mut ConnectionStates,
+    printer: &mut StatePrinter,
+    mut stop: Pin<&mut impl Future<Output = ()>>,
+    mut deadline: Pin<&mut tokio::time::Sleep>,
+    timeout: Option<Duration>,
+) -> Result<StartWait<S, E>, Failure> {
+    loop {
+        tokio::select! {
+            r = &mut start => return Ok(match r {
+                Ok(s) => StartWait::Started(s),
+                Err(e) => StartWait::Refused(e),
+            }),
+            Some((api, mode, state)) = states.next() => printer.print(&api, mode, &state),
+            _ = &mut stop => return Ok(StartWait::Interrupted),
+            _ = &mut deadline, if timeout.is_some() => {
+                return Err(Failure::broken(format!(
+                    "the subscription did not start within --timeout {}",
+                    human(timeout.unwrap_or_default())
+                )));
+            }
+        }
+    }
 }
 
 /// Prints connection states on stderr: with `-v` all of them, else those that mean waiting
