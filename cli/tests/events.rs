@@ -350,7 +350,8 @@ fn limits_bad_channels_and_multi_auth_are_refused_before_anything_is_sent() {
             vec!["events", "publish", "/default/bad channel", "1"],
             "channel",
         ),
-        (vec!["events", "publish", "default/x", "1"], "channel"),
+        // (`default/x`, Amplify's spelling without the leading slash, is taken as `/default/x`.)
+        (vec!["events", "publish", "/default//x", "1"], "channel"),
         (vec!["events", "publish", "/default/*", "1"], "channel"),
         (
             vec!["events", "publish", "/default/a/b/c/d/e", "1", "--socket"],
