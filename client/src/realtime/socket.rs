@@ -534,6 +534,16 @@ pub(crate) mod memory {
             }
         }
 
+        /// The frames the client has sent and this end has not read yet, without waiting.
+        #[cfg(test)]
+        pub(crate) fn sent_so_far(&mut self) -> Vec<serde_json::Value> {
+            let mut frames = Vec::new();
+            while let Ok(WsMessage::Text(t)) = self.from_client.try_recv() {
+                frames.push(serde_json::from_str(t.as_str()).expect("the client sends JSON"));
+            }
+            frames
+        }
+
         /// Whether the client dropped its end.
         pub(crate) fn client_gone(&self) -> bool {
             self.to_client.as_ref().is_none_or(|t| t.is_closed())

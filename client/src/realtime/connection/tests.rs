@@ -1273,6 +1273,55 @@ async fn a_stuck_reader_stalls_its_socket_once_then_loses_its_oldest_events() {
     );
 }
 
+/// A throttled start's backoff that ends while the socket is not read (its readers behind) is
+/// not due until the socket resumes. (The realtime_actor fuzz target found the actor firing its
+/// timer for it again and again: on paused time, time then never moves, so this test is run on
+/// a thread of its own and fails after 30 real seconds instead of hanging.)
+#[test]
+fn a_start_throttled_while_the_readers_are_behind_waits_for_them_without_spinning() {
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .start_paused(true)
+            .build()
+            .expect("a runtime");
+        rt.block_on(async {
+            let mut cfg = config();
+            cfg.max_buffered_bytes = 10_000;
+            cfg.max_stall = Duration::from_secs(20);
+            let mut h = Harness::new(cfg);
+            let (mut server, stuck_id, mut stuck) = live(&mut h, 300_000).await;
+            let p = h.subscribe();
+            let (old, _) = start(&mut server).await;
+            server.send(json!({"type": "error", "id": old, "payload": {"errors": [
+                {"errorType": "LimitExceededError", "message": "Rate limit exceeded"}]}}));
+            for n in 0..500 {
+                server.send(data(&stuck_id, n)); // ~32 KB: three times the budget
+            }
+            // Past the start's backoff (1 s at most), within the stall (20 s): virtual time
+            // moves only while the actor waits.
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            let sent = server.sent_so_far();
+            assert!(
+                !sent.iter().any(|f| f["type"] == "start"),
+                "no start while the socket is not read: {sent:?}"
+            );
+            // The reader catches up: the socket is read again and the start goes out.
+            while stuck.backlog() > 0 {
+                next(&mut stuck).await;
+            }
+            let (new, _) = start_ack(&mut server).await;
+            assert_ne!(old, new, "a retried start gets a new id");
+            p.started().await;
+        });
+        let _ = done.send(());
+    });
+    finished
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the actor kept firing its timer: virtual time never moved");
+}
+
 // ---- identity ------------------------------------------------------------------------------
 
 #[tokio::test(start_paused = true)]

@@ -13,7 +13,8 @@ impl Actor {
         }
         match &self.conn {
             Conn::Waiting { until } => at(*until),
-            Conn::AwaitAck { deadline, .. } => at(*deadline),
+            // An ack cannot be heard on a socket that is not read.
+            Conn::AwaitAck { deadline, .. } if paused.is_none() => at(*deadline),
             // A socket that is not read cannot be heard: its watchdog waits.
             Conn::Ready {
                 ka_timeout,
@@ -28,10 +29,16 @@ impl Actor {
             }
             _ => {}
         }
+        // While the socket is not read, `on_timer` handles only the stall, the idle close and
+        // the connection's own deadlines: a deadline it would not act on must not be waited
+        // for, or the timer fires again at once, forever (found by the realtime_actor fuzz
+        // target: a throttled start's backoff ending while the readers were behind).
         for sub in self.subs.values() {
             match &sub.state {
                 SubState::Pending { deadline, .. } if paused.is_none() => at(*deadline),
-                SubState::Backoff { until } if self.conn.is_ready() => at(*until),
+                SubState::Backoff { until } if paused.is_none() && self.conn.is_ready() => {
+                    at(*until)
+                }
                 _ => {}
             }
         }
@@ -60,8 +67,9 @@ impl Actor {
         if let Some(since) = self.paused_since {
             if now >= since + self.config.max_stall {
                 self.shed();
-            } else {
-                // Nothing else is due while the socket is not read (it resumes or sheds).
+            } else if !matches!(self.conn, Conn::Waiting { .. }) {
+                // Nothing else is due while the socket is not read (it resumes or sheds); a
+                // reconnection waiting for its backoff goes on.
                 return;
             }
         }
