@@ -270,6 +270,14 @@ impl Shared {
         let n = frame.len();
         if let Some(share) = s.shed_to {
             while s.bytes + n > share && s.drop_oldest() {}
+            if n > share {
+                // Bigger than the whole share: dropped too (and counted), rather than held
+                // past it: each shed queue keeping one big frame would let a socket's unread
+                // bytes grow with its subscriptions (found by the realtime_actor fuzz target).
+                s.missed += 1;
+                Self::wake(s);
+                return;
+            }
         }
         s.items.push_back(Item::Data(frame));
         s.data += 1;
@@ -353,6 +361,10 @@ impl Shared {
         let mut s = self.lock();
         if s.missed > 0 {
             let n = std::mem::take(&mut s.missed);
+            if s.bytes == 0 {
+                // Caught up (everything it held was dropped): back to stopping the socket.
+                s.shed_to = None;
+            }
             return Next::Lagged(n);
         }
         if let Some(item) = s.items.pop_front() {
@@ -473,6 +485,27 @@ mod tests {
             s.push_data(data(n));
         }
         assert_eq!(s.bytes(), 18, "emptied once: it grows again");
+    }
+
+    #[test]
+    fn a_shed_queue_drops_a_frame_bigger_than_its_share_until_it_is_read() {
+        let budget = Arc::new(Budget::new(100));
+        let s = Shared::new(None);
+        s.attach(budget.clone());
+        for n in 10..20 {
+            s.push_data(data(n)); // 20 bytes
+        }
+        assert_eq!(s.shed(1), 10);
+        s.push_data(data(20));
+        s.push_data(data(21));
+        assert_eq!(
+            (s.bytes(), budget.used()),
+            (0, 0),
+            "nothing held past the share"
+        );
+        assert_eq!(drain(&s), ["lag12"]);
+        s.push_data(data(22));
+        assert_eq!(drain(&s), ["d22"], "read empty: it holds events again");
     }
 
     #[test]
