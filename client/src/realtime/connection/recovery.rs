@@ -50,8 +50,10 @@ impl Actor {
         }
     }
 
-    /// Every subscription waits for the next socket; reading is not stopped for a socket that
-    /// is gone.
+    /// Every subscription waits for the next socket. Reading stays stopped while the readers
+    /// are still behind: the next socket is not read either until they catch up or are shed
+    /// (else each reconnection would let one more frame past the budget; found by the
+    /// realtime_actor fuzz target).
     pub(super) fn requeue(&mut self) {
         self.ids.clear();
         for sub in self.subs.values_mut() {
@@ -59,7 +61,7 @@ impl Actor {
                 sub.state = SubState::Queued;
             }
         }
-        if self.paused_since.is_some() {
+        if self.paused_since.is_some() && self.budget.can_resume() {
             self.resume();
         }
     }
