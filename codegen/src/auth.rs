@@ -386,8 +386,8 @@ pub(crate) struct Conflict {
 
 impl Conflict {
     /// Which fields' rules do not meet, with their schema lines, in one line of text.
-    pub(crate) fn explain(&self, schema: &Schema) -> String {
-        let describe = |st: &Step| {
+    pub(crate) fn explain(&self, schema: &Schema, lines: &mut crate::span::Locator<'_>) -> String {
+        let mut describe = |st: &Step| {
             let field_span = || {
                 schema
                     .type_field(&st.ty, &st.field)
@@ -405,7 +405,7 @@ impl Conflict {
                     field_span(),
                 ),
             };
-            let (file, line, column) = crate::span::locate(&schema.sources, span);
+            let (file, line, column) = lines.locate(span);
             let modes = match ordered(&st.modes).as_slice() {
                 [] => "no mode".to_owned(),
                 [one] => one.as_str().to_owned(),
@@ -437,7 +437,7 @@ impl Conflict {
                 None => last,
             };
         }
-        let before: Vec<String> = self.narrowed_by.iter().map(describe).collect();
+        let before: Vec<String> = self.narrowed_by.iter().map(&mut describe).collect();
         format!("{}; but {last}", before.join("; "))
     }
 }

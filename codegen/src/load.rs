@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use crate::auth::{self, AuthModel};
 use crate::error::{Error, Errors};
 use crate::settings::{Input, Settings};
-use crate::span::{diagnostics, first_syntax_error, locate};
+use crate::span::{diagnostics, first_syntax_error, locate, Locator};
 use crate::statements;
 
 /// The name of the prelude in error messages.
@@ -295,11 +295,13 @@ fn unsendable_operations(
     auth: &AuthModel,
 ) -> Vec<Error> {
     let mut out = Vec::new();
+    let mut lines = Locator::new(&doc.sources);
+    let mut schema_lines = Locator::new(&schema.sources);
     for (name, op) in &doc.operations.named {
         let Some(conflict) = auth.operation(doc, &op.selection_set).conflict else {
             continue;
         };
-        let (file, line, column) = locate(&doc.sources, op.location());
+        let (file, line, column) = lines.locate(op.location());
         let generated = if file == STATEMENTS_PATH {
             " (a generated statement)"
         } else {
@@ -312,7 +314,7 @@ fn unsendable_operations(
             format!(
                 "operation `{name}`{generated} can never be sent: no auth mode reaches every \
                  field it selects: {}. The client refuses every call of it",
-                conflict.explain(schema)
+                conflict.explain(schema, &mut schema_lines)
             ),
         ));
     }
@@ -325,6 +327,7 @@ fn missing_default_mode(
     auth: &AuthModel,
     errors: &mut Vec<Error>,
 ) {
+    let mut lines = Locator::new(&schema.sources);
     for (name, ty) in &schema.types {
         let apollo_compiler::schema::ExtendedType::Object(o) = ty else {
             continue;
@@ -341,7 +344,7 @@ fn missing_default_mode(
         if bare.is_empty() {
             continue;
         }
-        let (file, line, column) = locate(&schema.sources, o.location());
+        let (file, line, column) = lines.locate(o.location());
         let shown = if bare.len() > 5 {
             format!("{}, … ({} fields)", bare[..5].join(", "), bare.len())
         } else {
@@ -401,6 +404,7 @@ fn duplicate_definitions(
     errors: &mut Vec<Error>,
 ) {
     use apollo_compiler::ast::Definition;
+    let mut lines = Locator::new(&ast.sources);
     for def in &ast.definitions {
         let (kind, name) = match def {
             Definition::OperationDefinition(op) => match &op.name {
@@ -410,7 +414,7 @@ fn duplicate_definitions(
             Definition::FragmentDefinition(f) => ("fragment", &f.name),
             _ => continue,
         };
-        let here = locate(&ast.sources, name.location());
+        let here = lines.locate(name.location());
         match first_seen.get(&(kind, name.to_string())) {
             Some((file, line, column)) => errors.push(Error::at(
                 here.0,

@@ -30,7 +30,6 @@ use crate::error::{Error, Errors};
 use crate::load::Loaded;
 use crate::names::{field_name, ident, schema_type_name, type_name, Scope};
 use crate::settings::Settings;
-use crate::span::locate;
 
 use scalars::Leaf;
 
@@ -183,6 +182,9 @@ struct Gen<'a> {
     fragment_names: HashMap<Name, String>,
     top: Scope,
     errors: Vec<Error>,
+    /// Line indexes of the documents and of the schema, built on first use.
+    doc_lines: crate::span::Locator<'a>,
+    schema_lines: std::cell::RefCell<crate::span::Locator<'a>>,
     box_memo: HashMap<Name, HashSet<Name>>,
     /// Impls written as text (compact serde impls): formatting them through syn and
     /// prettyplease would cost most of the generation time.
@@ -204,6 +206,8 @@ impl<'a> Gen<'a> {
             fragment_names: HashMap::new(),
             top: Scope::with(&["_appsync", "_serde"]),
             errors: Vec::new(),
+            doc_lines: crate::span::Locator::new(&l.doc.sources),
+            schema_lines: std::cell::RefCell::new(crate::span::Locator::new(&l.schema.sources)),
             box_memo: HashMap::new(),
             templates: Default::default(),
         }
@@ -218,7 +222,7 @@ impl<'a> Gen<'a> {
     }
 
     fn error_at(&mut self, span: Option<SourceSpan>, msg: String) {
-        let (file, line, column) = locate(&self.doc.sources, span);
+        let (file, line, column) = self.doc_lines.locate(span);
         self.errors.push(Error::at(file, line, column, msg));
     }
 

@@ -138,7 +138,7 @@ impl<'a> Gen<'a> {
                     .auth
                     .operation(self.doc, &op.selection_set)
                     .conflict
-                    .map(|c| c.explain(self.schema))
+                    .map(|c| c.explain(self.schema, &mut self.schema_lines.borrow_mut()))
                     .unwrap_or_default();
                 format!(
                     "none. No mode reaches every field it selects: {why}. The client refuses \
