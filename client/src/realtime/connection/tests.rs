@@ -1323,6 +1323,61 @@ fn a_start_throttled_while_the_readers_are_behind_waits_for_them_without_spinnin
         .expect("the actor kept firing its timer: virtual time never moved");
 }
 
+/// A socket lost while reading is stopped for slow readers is not replaced (so not read) until
+/// they catch up: resuming on the next socket let one more frame past the budget at each
+/// reconnection (found by the realtime_actor fuzz target).
+#[tokio::test(start_paused = true)]
+async fn a_socket_lost_while_the_readers_are_behind_is_replaced_only_once_they_catch_up() {
+    let (identity, rx) = tokio::sync::watch::channel(0u64);
+    let mut cfg = config();
+    cfg.identity = Some(rx);
+    cfg.max_buffered_bytes = 10_000;
+    cfg.max_stall = Duration::from_secs(60);
+    let mut h = Harness::new(cfg);
+    let (server, id, mut stuck) = live(&mut h, 300_000).await;
+    for n in 0..500 {
+        server.send(data(&id, n)); // ~32 KB: three times the budget
+    }
+    // Virtual time moves only once the actor waits: it has read up to the budget and stopped.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let held = stuck.backlog();
+    assert!(
+        (1..500).contains(&held),
+        "reading stopped at the budget: {held}"
+    );
+    // The socket goes (a new identity) while the reader is still behind.
+    identity.send_modify(|n| *n += 1);
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert!(
+        h.accepted.try_recv().is_err(),
+        "no next socket while the reader is behind"
+    );
+    // The reader catches up: the next socket opens and the subscription starts on it.
+    let t0 = Instant::now();
+    let mut read = 0;
+    while stuck.backlog() > 0 {
+        next(&mut stuck).await;
+        read += 1;
+    }
+    assert!(read >= held, "every held event is delivered");
+    let mut server2 = h.accept().await;
+    assert_eq!(
+        t0.elapsed(),
+        Duration::ZERO,
+        "opened as soon as the reader caught up"
+    );
+    ack(&mut server2, 300_000).await;
+    let (id2, _) = start_ack(&mut server2).await;
+    server2.send(data(&id2, 7));
+    loop {
+        if let SubscriptionEvent::Data(d) = next(&mut stuck).await {
+            if d.data.as_ref().is_some_and(|v| v["onX"]["n"] == 7) {
+                break;
+            }
+        }
+    }
+}
+
 // ---- identity ------------------------------------------------------------------------------
 
 #[tokio::test(start_paused = true)]
