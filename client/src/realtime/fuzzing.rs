@@ -495,11 +495,9 @@ impl Server {
     }
 }
 
-/// Reads what a subscription has, without waiting.
-fn read(sub: &mut AppSub, commands: &tokio::sync::mpsc::UnboundedSender<Command>) {
-    if sub.done {
-        return;
-    }
+/// Takes the actor's reply to a subscribe as soon as it is there, as the client's `subscribe`
+/// (which awaits it) does.
+fn take_reply(sub: &mut AppSub, commands: &tokio::sync::mpsc::UnboundedSender<Command>) {
     if let Some(reply) = &mut sub.reply {
         match reply.try_recv() {
             Ok(Reply::Started) => {
@@ -512,18 +510,31 @@ fn read(sub: &mut AppSub, commands: &tokio::sync::mpsc::UnboundedSender<Command>
                     AuthMode::Oidc,
                 ));
             }
+            // The client lets go of the queue of a start that failed or went to another
+            // socket (dropped, or attached to the other socket's budget): so does the script,
+            // else events that came before the refusal would stay charged to this budget.
             Ok(Reply::Failed(e)) => {
                 let _ = e.to_string();
                 sub.reply = None;
                 sub.done = true;
+                sub.shared.close();
             }
             Ok(Reply::Retry) | Err(oneshot::error::TryRecvError::Closed) => {
                 sub.reply = None;
                 sub.done = true;
+                sub.shared.close();
             }
             Err(oneshot::error::TryRecvError::Empty) => {}
         }
     }
+}
+
+/// Reads what a subscription has, without waiting.
+fn read(sub: &mut AppSub, commands: &tokio::sync::mpsc::UnboundedSender<Command>) {
+    if sub.done {
+        return;
+    }
+    take_reply(sub, commands);
     let Some(stream) = &mut sub.stream else {
         return;
     };
@@ -680,6 +691,9 @@ async fn run(data: &[u8]) {
         settle().await;
         server.pump(&mut accepted);
         while states.try_recv().is_ok() {}
+        for sub in &mut subs {
+            take_reply(sub, &handle.tx);
+        }
         // Memory is bounded by bytes: the unread events stay within the budget and the frame
         // that crossed it; markers never pile up.
         let unread: usize = subs.iter().map(|s| s.shared.bytes()).sum();

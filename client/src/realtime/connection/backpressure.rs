@@ -49,15 +49,27 @@ impl Actor {
         }
     }
 
+    /// Ends a subscription's queue; the queue stays in the budget's care until it is read.
+    pub(super) fn finish(&mut self, shared: Arc<Shared>, error: Option<Error>) {
+        shared.finish(error);
+        self.ended.retain(|q| q.bytes() > 0);
+        if shared.bytes() > 0 {
+            self.ended.push(shared);
+        }
+    }
+
     /// The readers did not catch up in time: those holding more than a fair share of the
-    /// budget drop their oldest events down to it (and keep dropping until they catch up).
+    /// budget drop their oldest events down to it (and keep dropping until they catch up),
+    /// the readers of ended subscriptions included.
     pub(super) fn shed(&mut self) {
-        let n = self.subs.len().max(1);
+        self.ended.retain(|q| q.bytes() > 0);
+        let n = (self.subs.len() + self.ended.len()).max(1);
         let share = (self.budget.limit() / 2 / n).max(1);
         let mut dropped = 0;
-        for sub in self.subs.values() {
-            if sub.shared.bytes() > share {
-                dropped += sub.shared.shed(share);
+        let queues = self.subs.values().map(|s| &s.shared).chain(&self.ended);
+        for q in queues {
+            if q.bytes() > share {
+                dropped += q.shed(share);
             }
         }
         tracing::warn!(

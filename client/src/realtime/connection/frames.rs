@@ -105,7 +105,7 @@ impl Actor {
                     "the server completed the subscription before acknowledging it",
                 )));
             }
-            None => sub.shared.finish(None),
+            None => self.finish(sub.shared, None),
         }
         self.note_idle();
     }

@@ -209,6 +209,7 @@ pub(crate) fn spawn(
         failures: 0,
         fresh_retry_used: false,
         paused_since: None,
+        ended: Vec::new(),
         idle_since: None,
         exit: false,
         span: span.clone(),
@@ -334,6 +335,10 @@ struct Actor {
     budget: Arc<Budget>,
     /// Since when reading is stopped for the readers.
     paused_since: Option<Instant>,
+    /// The queues of ended subscriptions whose readers have not read everything yet: their
+    /// bytes stay charged to the budget, so they are shed like the others (else an unread
+    /// ended subscription kept the budget over forever and each stall let one more frame in).
+    ended: Vec<Arc<Shared>>,
     /// When the socket became idle (no subscription).
     idle_since: Option<Instant>,
     exit: bool,

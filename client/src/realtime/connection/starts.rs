@@ -105,7 +105,7 @@ impl Actor {
             Some(r) => {
                 let _ = r.send(Reply::Failed(error));
             }
-            None => sub.shared.finish(Some(error)),
+            None => self.finish(sub.shared, Some(error)),
         }
         self.note_idle();
     }

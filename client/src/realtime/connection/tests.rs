@@ -1378,6 +1378,66 @@ async fn a_socket_lost_while_the_readers_are_behind_is_replaced_only_once_they_c
     }
 }
 
+/// The queue of an ended subscription whose reader leaves its last events unread is shed like a
+/// live one: its bytes kept the budget over, and each stall let one more frame in, without bound.
+#[tokio::test(start_paused = true)]
+async fn an_unread_ended_subscription_is_shed_like_a_live_one() {
+    let mut cfg = config();
+    cfg.max_buffered_bytes = 10_000;
+    cfg.max_stall = Duration::from_secs(20);
+    let mut h = Harness::new(cfg);
+    let p = h.subscribe();
+    let ended_queue = p.shared.clone();
+    let mut server = h.accept().await;
+    ack(&mut server, 300_000).await;
+    let (id, _) = start_ack(&mut server).await;
+    let mut ended = p.started().await;
+    let q = h.subscribe();
+    let live_queue = q.shared.clone();
+    let (id2, _) = start_ack(&mut server).await;
+    let mut live = q.started().await;
+    let frame = data(&id2, 999).to_string().len();
+    // The first one ends holding ~8 KB that its reader leaves unread…
+    let held = 8_000 / frame;
+    for n in 0..held {
+        server.send(data(&id, n as u64));
+    }
+    server.send(json!({"type": "complete", "id": id}));
+    // …and the second one's reader does not read either: the budget is crossed.
+    for n in 0..100 {
+        server.send(data(&id2, n));
+    }
+    for _ in 0..5 {
+        // A stall period: the slow readers are shed, and reading goes on.
+        tokio::time::sleep(Duration::from_secs(21)).await;
+        let unread = ended_queue.bytes() + live_queue.bytes();
+        assert!(
+            unread <= 10_000 + frame,
+            "{unread} unread bytes: over the budget plus one frame"
+        );
+    }
+    // The ended one's reader learns of the loss, reads what is left, then the end.
+    let (mut lagged, mut read) = (0, 0);
+    while let Some(event) = ended.next().await {
+        match event.expect("no error") {
+            SubscriptionEvent::Lagged { missed } => lagged += missed,
+            SubscriptionEvent::Data(_) => read += 1,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(lagged > 0 && read > 0, "lagged {lagged}, read {read}");
+    assert_eq!(lagged + read, held as u64, "every event read or counted");
+    // The live one goes on.
+    server.send(data(&id2, 1000));
+    loop {
+        if let SubscriptionEvent::Data(d) = next(&mut live).await {
+            if d.data.as_ref().is_some_and(|v| v["onX"]["n"] == 1000) {
+                break;
+            }
+        }
+    }
+}
+
 // ---- identity ------------------------------------------------------------------------------
 
 #[tokio::test(start_paused = true)]
