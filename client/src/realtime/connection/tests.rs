@@ -278,6 +278,17 @@ async fn next_n(s: &mut Subscription<Value>) -> u64 {
     }
 }
 
+/// Reads past markers, losses and older events until the data event numbered `n`.
+async fn skip_to(s: &mut Subscription<Value>, n: u64) {
+    loop {
+        if let SubscriptionEvent::Data(d) = next(s).await {
+            if d.data.as_ref().is_some_and(|v| v["onX"]["n"] == n) {
+                return;
+            }
+        }
+    }
+}
+
 /// One subscription, acknowledged on a socket whose ack says `timeout_ms`.
 async fn live(h: &mut Harness, timeout_ms: u64) -> (ServerEnd, String, Subscription<Value>) {
     let p = h.subscribe();
@@ -1369,13 +1380,7 @@ async fn a_socket_lost_while_the_readers_are_behind_is_replaced_only_once_they_c
     ack(&mut server2, 300_000).await;
     let (id2, _) = start_ack(&mut server2).await;
     server2.send(data(&id2, 7));
-    loop {
-        if let SubscriptionEvent::Data(d) = next(&mut stuck).await {
-            if d.data.as_ref().is_some_and(|v| v["onX"]["n"] == 7) {
-                break;
-            }
-        }
-    }
+    skip_to(&mut stuck, 7).await;
 }
 
 /// The queue of an ended subscription whose reader leaves its last events unread is shed like a
@@ -1429,13 +1434,7 @@ async fn an_unread_ended_subscription_is_shed_like_a_live_one() {
     assert_eq!(lagged + read, held as u64, "every event read or counted");
     // The live one goes on.
     server.send(data(&id2, 1000));
-    loop {
-        if let SubscriptionEvent::Data(d) = next(&mut live).await {
-            if d.data.as_ref().is_some_and(|v| v["onX"]["n"] == 1000) {
-                break;
-            }
-        }
-    }
+    skip_to(&mut live, 1000).await;
 }
 
 // ---- identity ------------------------------------------------------------------------------
