@@ -1,6 +1,6 @@
 //! `UserPoolSession`: sign-in (SRP or password), challenges, refresh, sign-out against a
 //! Cognito user pool, and the token provider for `AMAZON_COGNITO_USER_POOLS` and `OPENID_CONNECT`.
-//! (Past 700 lines on purpose: sign-in, every challenge, refresh and sign-out move one session
+//! (Past 800 lines on purpose: sign-in, every challenge, refresh and sign-out move one session
 //! state under one lock; split apart, each part would reach into the others' private state. The
 //! wire shapes, SRP, tokens and stores are in their own modules.)
 
